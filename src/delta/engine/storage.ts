@@ -1,0 +1,30 @@
+// The storage handler: the only way the Delta engine touches files. Paths are relative to the table root and
+// use '/' separators; implementations map them onto a filesystem or an object store.
+
+export interface FileMeta {
+  /** Path relative to the table root, '/'-separated. */
+  path: string;
+  size: number;
+  /** Last modification, ms since the epoch. */
+  modificationTime: number;
+}
+
+export interface Storage {
+  /** A printable location for error messages, e.g. the table's absolute directory. */
+  readonly root: string;
+  /** Files directly under `dir` (not recursive), sorted by name. Missing directory lists as empty. */
+  list(dir: string): Promise<FileMeta[]>;
+  /** Every file below `dir`, recursively, for vacuum. */
+  listRecursive(dir: string): Promise<FileMeta[]>;
+  /** Reads a whole file; throws NotFoundError when it is absent. */
+  read(path: string): Promise<Uint8Array>;
+  /** Reads `length` bytes at `offset`. */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Writes a new file durably. Overwrites: use only for names nobody else can pick (unique data files, _last_checkpoint). */
+  write(path: string, data: Uint8Array): Promise<FileMeta>;
+  /** Creates `path` with `data` only if it does not exist; returns false when it already existed. Atomic and durable. */
+  putIfAbsent(path: string, data: Uint8Array): Promise<boolean>;
+  /** Removes a file; absent is not an error. */
+  delete(path: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+}
