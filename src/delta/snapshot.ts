@@ -1,0 +1,186 @@
+// Loads the table state of one version: lists _delta_log, picks the newest readable checkpoint, replays the
+// commits after it. A stale, missing or corrupt _last_checkpoint cannot mislead it: the listing decides, and a
+// checkpoint that fails to read is skipped for an older one (or a full replay).
+
+import type { Storage } from './engine/storage.js';
+import type { Action, Add, Metadata, Protocol, Txn, CommitInfo } from './kernel/actions.js';
+import { parseCommit } from './kernel/actions.js';
+import { classifyLogFiles, selectSegment, type LogListing, type CheckpointCandidate } from './kernel/log-segment.js';
+import { applyActions, emptyState, requireComplete, type TableState } from './kernel/replay.js';
+import { parseSchema, type StructType } from './kernel/schema.js';
+import { checkReadable, columnMappingMode } from './kernel/features.js';
+import { decodeCheckpoint } from './engine/checkpoint-parquet.js';
+import { NotFoundError } from '../errors.js';
+
+export const LOG_DIR = '_delta_log';
+
+export class Snapshot {
+  constructor(
+    readonly table: string,
+    readonly version: number,
+    readonly protocol: Protocol,
+    readonly metadata: Metadata,
+    private readonly state: TableState,
+    /** When this version was committed (ms since the epoch), as readers agree on it. */
+    readonly timestamp: number,
+  ) {}
+
+  get schema(): StructType {
+    return parseSchema(this.metadata.schemaString, `${this.table}: metaData.schemaString`);
+  }
+
+  get partitionColumns(): string[] {
+    return this.metadata.partitionColumns;
+  }
+
+  get columnMappingMode(): 'none' | 'name' | 'id' {
+    return columnMappingMode(this.metadata);
+  }
+
+  /** Live data files. */
+  files(): Add[] {
+    return [...this.state.files.values()];
+  }
+
+  /** Live files keyed by canonical file key (decoded path + deletion vector). */
+  fileMap(): ReadonlyMap<string, Add> {
+    return this.state.files;
+  }
+
+  tombstones(): TableState['tombstones'] {
+    return this.state.tombstones;
+  }
+
+  /** The last version committed by an idempotent writer, or undefined when it never committed. */
+  txnVersion(appId: string): number | undefined {
+    return this.state.txns.get(appId)?.version;
+  }
+
+  txns(): Txn[] {
+    return [...this.state.txns.values()];
+  }
+
+  domainMetadata(): TableState['domains'] {
+    return this.state.domains;
+  }
+
+  /** Total rows in live files, from stats; null when some file has none. */
+  numRecords(): number | null {
+    let n = 0;
+    for (const f of this.state.files.values()) {
+      if (!f.stats) return null;
+      try {
+        const s = JSON.parse(f.stats) as { numRecords?: number };
+        if (typeof s.numRecords !== 'number') return null;
+        n += s.numRecords - (f.deletionVector?.cardinality ?? 0);
+      } catch {
+        return null;
+      }
+    }
+    return n;
+  }
+}
+
+export async function listLog(storage: Storage): Promise<LogListing> {
+  return classifyLogFiles(await storage.list(LOG_DIR));
+}
+
+export async function readCommit(storage: Storage, version: number, listing?: LogListing): Promise<Action[]> {
+  const path = listing?.commits.get(version)?.path ?? `${LOG_DIR}/${String(version).padStart(20, '0')}.json`;
+  const bytes = await storage.read(path);
+  return parseCommit(new TextDecoder().decode(bytes), `${storage.root}/${path}`);
+}
+
+async function readCheckpoint(storage: Storage, cp: CheckpointCandidate): Promise<Action[]> {
+  const actions: Action[] = [];
+  for (const part of cp.parts) {
+    const where = `${storage.root}/${part.path}`;
+    const bytes = await storage.read(part.path);
+    const partActions = part.path.endsWith('.json') ? parseCommit(new TextDecoder().decode(bytes), where) : decodeCheckpoint(bytes, where);
+    for (const a of partActions) {
+      if ('sidecar' in a) {
+        // v2 checkpoints keep their file actions in sidecar files under _delta_log/_sidecars/.
+        const sidecarPath = `${LOG_DIR}/_sidecars/${decodeURIComponent(String(a.sidecar.path))}`;
+        actions.push(...decodeCheckpoint(await storage.read(sidecarPath), `${storage.root}/${sidecarPath}`));
+      } else actions.push(a);
+    }
+  }
+  return actions;
+}
+
+/**
+ * The commit timestamp of each version, as Delta readers agree on it: the commit file's modification time, forced to
+ * increase (Spark's rule), or the in-commit timestamp when that feature is on.
+ */
+export function commitTimestamps(listing: LogListing): Map<number, number> {
+  const versions = [...listing.commits.keys()].sort((a, b) => a - b);
+  const out = new Map<number, number>();
+  let prev = -Infinity;
+  for (const v of versions) {
+    const t = Math.max(listing.commits.get(v)!.modificationTime, prev + 1);
+    out.set(v, t);
+    prev = t;
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  version?: number;
+  /** Reuse a listing taken a moment ago. */
+  listing?: LogListing;
+}
+
+export async function loadSnapshot(storage: Storage, opts: LoadOptions = {}): Promise<Snapshot> {
+  const where = storage.root;
+  const listing = opts.listing ?? (await listLog(storage));
+  const skipped = new Set<number>();
+  for (;;) {
+    const segment = selectSegment(listing, where, opts.version, skipped);
+    const state = emptyState();
+    if (segment.checkpoint) {
+      let actions: Action[];
+      try {
+        actions = await readCheckpoint(storage, segment.checkpoint);
+      } catch {
+        // A checkpoint a crash left half-written, or one that vanished: fall back to an older start. If none is
+        // left, selectSegment reports that the log cannot reach the version.
+        skipped.add(segment.checkpoint.version);
+        continue;
+      }
+      applyActions(state, actions, segment.checkpoint.version);
+    }
+    let ict: number | undefined;
+    for (const c of segment.commits) {
+      const actions = await readCommit(storage, c.version, listing);
+      applyActions(state, actions, c.version);
+      if (c.version === segment.version) {
+        const info = actions.find((a): a is { commitInfo: CommitInfo } => 'commitInfo' in a)?.commitInfo;
+        if (typeof info?.inCommitTimestamp === 'number') ict = info.inCommitTimestamp;
+      }
+    }
+    state.version = segment.version;
+    const { protocol, metadata } = requireComplete(state, where);
+    checkReadable(protocol, where);
+    const timestamp = ict ?? commitTimestamps(listing).get(segment.version) ?? listing.checkpoints.find((c) => c.version === segment.version)?.parts[0].modificationTime ?? 0;
+    return new Snapshot(where, segment.version, protocol, metadata, state, timestamp);
+  }
+}
+
+/** The version that was current at `timestampMs`: the latest commit at or before it. */
+export function versionAtTimestamp(listing: LogListing, timestampMs: number, where: string): number {
+  const times = commitTimestamps(listing);
+  let best = -1;
+  let earliest = Infinity;
+  for (const [v, t] of times) {
+    earliest = Math.min(earliest, t);
+    if (t <= timestampMs && v > best) best = v;
+  }
+  if (best < 0) {
+    throw new NotFoundError(
+      `${where}: no version at or before ${new Date(timestampMs).toISOString()}; the earliest available commit is at ${
+        Number.isFinite(earliest) ? new Date(earliest).toISOString() : 'none'
+      }`,
+    );
+  }
+  return best;
+}
