@@ -13,6 +13,7 @@ export function program(): Command {
   const p = new Command('sensorlake')
     .description('Backfill and stream factory sensor history into Delta Lake tables')
     .version('0.1.0')
+    .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError();
   p.addCommand(demoCommand());

@@ -38,9 +38,10 @@ export function* plainRows(batch: arrow.RecordBatch): Generator<Record<string, P
   const fields = batch.schema.fields;
   const getters = fields.map((f, i) => {
     const col = batch.getChildAt(i)!;
-    if (arrow.DataType.isTimestamp(f.type)) {
+    // Raw buffers for timestamps (µs) and day dates: get() would turn both into lossy JS milliseconds.
+    if (arrow.DataType.isTimestamp(f.type) || (arrow.DataType.isDate(f.type) && f.type.unit === arrow.DateUnit.DAY)) {
       const d = col.data[0];
-      const values = d.values as unknown as BigInt64Array;
+      const values = d.values as unknown as ArrayLike<bigint | number>;
       return (r: number) => (d.getValid(r) ? plain(values[r], f.type) : null);
     }
     return (r: number) => plain(col.get(r), f.type);

@@ -64,7 +64,7 @@ function schemaUses(schema: StructType, metadataKeyPrefix: string): string | nul
   return found;
 }
 
-function writerFeaturesInUse(protocol: Protocol, metadata: Metadata): string[] {
+function writerFeaturesInUse(protocol: Protocol): string[] {
   if (protocol.minWriterVersion >= 7) return protocol.writerFeatures ?? [];
   // Legacy versions imply a fixed feature set; only the ones a table actually uses constrain a writer.
   const implied: string[] = [];
@@ -90,7 +90,7 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, kind: Writ
       `${where}: deletion vectors are enabled on this table; we read them but do not yet write to such tables`,
     );
   }
-  for (const f of writerFeaturesInUse(protocol, metadata)) {
+  for (const f of writerFeaturesInUse(protocol)) {
     if (protocol.minWriterVersion >= 7 && !WRITABLE.has(f)) {
       throw new UnsupportedFeatureError(f, `${where}: writer feature '${f}' is not supported for writing; this table can be read but not written`);
     }
