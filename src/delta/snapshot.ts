@@ -81,8 +81,21 @@ export class Snapshot {
   }
 }
 
-export async function listLog(storage: Storage): Promise<LogListing> {
-  return classifyLogFiles(await storage.list(LOG_DIR));
+export async function listLog(storage: Storage, fromVersion = 0): Promise<LogListing> {
+  return classifyLogFiles(await storage.list(LOG_DIR, fromVersion > 0 ? String(fromVersion).padStart(20, '0') : ''));
+}
+
+/**
+ * The version _last_checkpoint names, if the file exists and makes sense. Only a hint for where to start listing:
+ * the listing itself decides, so a stale, missing or corrupt _last_checkpoint costs time, never correctness.
+ */
+export async function lastCheckpointHint(storage: Storage): Promise<number | null> {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(await storage.read(`${LOG_DIR}/_last_checkpoint`))) as { version?: unknown };
+    return typeof parsed.version === 'number' && Number.isInteger(parsed.version) && parsed.version >= 0 ? parsed.version : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function readCommit(storage: Storage, version: number, listing?: LogListing): Promise<Action[]> {
@@ -131,11 +144,34 @@ export interface LoadOptions {
 }
 
 export async function loadSnapshot(storage: Storage, opts: LoadOptions = {}): Promise<Snapshot> {
+  let listing = opts.listing;
+  if (!listing) {
+    const hint = await lastCheckpointHint(storage);
+    if (hint !== null && (opts.version === undefined || opts.version >= hint)) {
+      const partial = await listLog(storage, hint);
+      // Trust the short listing only if the hinted checkpoint is really there; otherwise list everything.
+      if (partial.checkpoints.some((c) => c.version === hint)) listing = partial;
+    }
+    listing ??= await listLog(storage);
+  }
+  return loadFromListing(storage, listing, opts.version, opts.listing === undefined);
+}
+
+async function loadFromListing(storage: Storage, initial: LogListing, version: number | undefined, mayRelist: boolean): Promise<Snapshot> {
   const where = storage.root;
-  const listing = opts.listing ?? (await listLog(storage));
+  let listing = initial;
   const skipped = new Set<number>();
   for (;;) {
-    const segment = selectSegment(listing, where, opts.version, skipped);
+    let segment;
+    try {
+      segment = selectSegment(listing, where, version, skipped);
+    } catch (e) {
+      // A short listing from _last_checkpoint whose checkpoint proved unreadable: retry with the whole log.
+      if (!mayRelist) throw e;
+      mayRelist = false;
+      listing = await listLog(storage);
+      continue;
+    }
     const state = emptyState();
     if (segment.checkpoint) {
       let actions: Action[];

@@ -195,3 +195,35 @@ test('writers refuse tables with deletion vectors enabled', async () => {
     cleanup();
   }
 });
+
+test('scan prunes by partition values and skips files by ts and sensor_id stats', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const t = await newTable(dir);
+    const rows = makeReadings({ days: 3, sensors: 4, perDay: 6 });
+    // Sorted by (sensor_id, ts) and cut into 6-row files: each file holds one sensor of one day.
+    await t.write(readingsTable(rows), { sortBy: ['sensor_id', 'ts'], targetFileRows: 6 });
+    assert.equal((await t.files()).length, 12);
+    const day2 = new Date(Number((JAN1 + US_PER_DAY) / 1000n)).toISOString();
+    // Stats hold ms-precision bounds that readers widen by up to 1 ms, so the range ends mid-day, not at midnight.
+    const day3 = new Date(Number((JAN1 + US_PER_DAY + US_PER_DAY / 2n) / 1000n)).toISOString();
+    assert.equal((await t.files({ where: "date = '2024-01-02'" })).length, 4, 'partition pruning');
+    assert.equal((await t.files({ where: `ts >= '${day2}' AND ts < '${day3}'` })).length, 4, 'ts stats skipping');
+    assert.equal((await t.files({ where: "sensor_id = 'sensor-2'" })).length, 3, 'sensor_id stats skipping');
+    const one = await t.read({ where: `sensor_id = 'sensor-2' AND ts >= '${day2}' AND ts < '${day3}'` });
+    assert.equal((await t.files({ where: `sensor_id = 'sensor-2' AND ts >= '${day2}' AND ts < '${day3}'` })).length, 1);
+    assert.deepEqual(
+      rowsOf(one),
+      expectedRows(rows.filter((r) => r.sensor_id === 'sensor-2' && dayOf(r.ts) === dayOf(JAN1 + US_PER_DAY))),
+    );
+    let batches = 0;
+    for await (const b of t.scan({ where: "sensor_id = 'sensor-2'" })) {
+      assert.ok(b instanceof arrow.RecordBatch);
+      assert.equal(String(b.schema.fields[0].type), 'Timestamp<MICROSECOND, UTC>');
+      batches++;
+    }
+    assert.equal(batches, 3);
+  } finally {
+    cleanup();
+  }
+});

@@ -18,7 +18,7 @@ export class LocalStorage implements Storage {
     return path.join(this.root, ...p.split('/'));
   }
 
-  async list(dir: string): Promise<FileMeta[]> {
+  async list(dir: string, fromName = ''): Promise<FileMeta[]> {
     let names: string[];
     try {
       names = await fs.readdir(this.abs(dir));
@@ -29,6 +29,7 @@ export class LocalStorage implements Storage {
     names.sort();
     const out: FileMeta[] = [];
     for (const name of names) {
+      if (name < fromName) continue;
       const rel = dir === '' ? name : `${dir}/${name}`;
       try {
         const st = await fs.stat(this.abs(rel));

@@ -12,8 +12,11 @@ export interface FileMeta {
 export interface Storage {
   /** A printable location for error messages, e.g. the table's absolute directory. */
   readonly root: string;
-  /** Files directly under `dir` (not recursive), sorted by name. Missing directory lists as empty. */
-  list(dir: string): Promise<FileMeta[]>;
+  /**
+   * Files directly under `dir` (not recursive) whose names sort at or after `fromName` (all when omitted), sorted by
+   * name. A missing directory lists as empty. Like Delta's LogStore.listFrom, this lets a reader skip old log files.
+   */
+  list(dir: string, fromName?: string): Promise<FileMeta[]>;
   /** Every file below `dir`, recursively, for vacuum. */
   listRecursive(dir: string): Promise<FileMeta[]>;
   /** Reads a whole file; throws NotFoundError when it is absent. */
