@@ -102,6 +102,14 @@ function constantColumn(value: string | null, type: PrimitiveType, n: number): a
   if (type === 'date') {
     return arrow.makeVector(arrow.makeData({ type: arrowType as arrow.DateDay, length: n, nullCount: 0, data: new Int32Array(n).fill(Number(literal)) }));
   }
+  if (arrow.DataType.isDecimal(arrowType)) {
+    // The literal is the unscaled value; Arrow keeps it as 128-bit little-endian two's complement words.
+    const bits = BigInt.asUintN(128, literal as bigint);
+    const row = [0n, 32n, 64n, 96n].map((k) => Number((bits >> k) & 0xffffffffn));
+    const words = new Uint32Array(n * 4);
+    for (let i = 0; i < n; i++) words.set(row, i * 4);
+    return arrow.makeVector(arrow.makeData({ type: arrowType, length: n, nullCount: 0, data: words }));
+  }
   return arrow.vectorFromArray(new Array(n).fill(literal), arrowType);
 }
 
@@ -116,6 +124,8 @@ async function readFile(storage: Storage, snapshot: Snapshot, add: Add, bound: B
   const partitionColumns = new Set(snapshot.partitionColumns);
   const fileTable = decodeParquet(await storage.read(decoded.relative), where);
   const n = fileTable.numRows;
+  // A file without rows adds nothing (and apache-arrow builds a malformed batch from zero-length columns).
+  if (n === 0) return null;
   const partitionValues = logicalPartitionValues(add, schema, mode);
   const out: Record<string, arrow.Vector> = {};
   const fileFields = fileTable.schema.fields;

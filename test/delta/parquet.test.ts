@@ -66,7 +66,7 @@ test('round trip keeps nulls, µs UTC timestamps, dictionary strings, unicode', 
   assertSample(decodeParquet(encodeParquet(sample(), { compression: 'uncompressed' }), 'sample.parquet'));
 });
 
-test('pyarrow sees INT64 TIMESTAMP(UTC, MICROS), dictionary-encoded strings, zstd and statistics', () => {
+test('pyarrow sees INT64 TIMESTAMP(UTC, MICROS), dictionary-encoded strings (not times and floats), zstd and statistics', () => {
   const { dir, cleanup } = tempDir();
   try {
     const file = path.join(dir, 'sample.parquet');
@@ -81,23 +81,25 @@ for i in range(len(s)):
     c, m = s.column(i), rg.column(i)
     cols[c.name] = {"physical": c.physical_type, "logical": str(c.logical_type), "encodings": list(m.encodings),
                     "codec": m.compression, "stats": m.statistics is not None and m.statistics.has_min_max}
-ts = f.read().column("ts").cast("int64").to_pylist()
+ts = [None if v is None else str(v) for v in f.read().column("ts").cast("int64").to_pylist()]
 print(json.dumps({"cols": cols, "ts": ts}))
 `;
     const r = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
       cols: Record<string, { physical: string; logical: string; encodings: string[]; codec: string; stats: boolean }>;
-      ts: (number | null)[];
+      ts: (string | null)[];
     };
     assert.equal(out.cols.ts.physical, 'INT64');
     assert.match(out.cols.ts.logical, /^Timestamp\(isAdjustedToUTC=true, timeUnit=microseconds/);
     assert.ok(out.cols.sensor_id.encodings.includes('RLE_DICTIONARY'), out.cols.sensor_id.encodings.join());
+    assert.ok(out.cols.label.encodings.includes('RLE_DICTIONARY'), out.cols.label.encodings.join());
+    assert.ok(out.cols.quality.encodings.includes('RLE_DICTIONARY'), out.cols.quality.encodings.join());
+    for (const plain of ['ts', 'value']) assert.ok(!out.cols[plain].encodings.some((e) => e.includes('DICTIONARY')), out.cols[plain].encodings.join());
     for (const c of Object.values(out.cols)) {
       assert.equal(c.codec, 'ZSTD');
       assert.equal(c.stats, true);
     }
-    // Python's float is exact for these (all below 2^53 or exactly representable as printed by json).
     assert.deepEqual(out.ts.map((v) => (v === null ? null : BigInt(v))), TS);
   } finally {
     cleanup();
@@ -124,6 +126,37 @@ test("Spark's INT96 timestamps come back as exact µs UTC, also outside the ns r
   // A null INT96 stays null.
   const nullFile = path.join(CONFORMANCE, 'delta-golden/kernel-timestamp-INT96/part=__HIVE_DEFAULT_PARTITION__/part-00001-7cb5f53e-936c-4d24-bca1-9fa0fc7a66e4.c000.snappy.parquet');
   assert.deepEqual(tsValues(decodeParquet(readFileSync(nullFile), nullFile).getChild('time')!), [null]);
+});
+
+test('INT96 in a footer without key-value metadata, nested in a struct and in a list, is exact too', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const file = path.join(dir, 'int96.parquet');
+    const script = `
+import sys, datetime as dt, pyarrow as pa, pyarrow.parquet as pq
+ts = pa.array([dt.datetime(9999, 12, 31, 0, 0, 0, 123456), None, dt.datetime(1500, 1, 1)], pa.timestamp('us'))
+t = pa.table({'ts': ts, 'n': pa.array([1, 2, 3], pa.int32()), 's': pa.StructArray.from_arrays([ts], ['t']),
+              'l': pa.array([[dt.datetime(1000, 1, 1)], None, []], pa.list_(pa.timestamp('us')))})
+pq.write_table(t, sys.argv[1], use_deprecated_int96_timestamps=True, store_schema=False)
+f = pq.ParquetFile(sys.argv[1])
+assert f.metadata.metadata is None, f.metadata.metadata
+assert all(f.schema.column(i).physical_type == 'INT96' for i in (0, 2, 3))
+`;
+    const r = spawnSync(PYTHON, ['-c', script, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const t = decodeParquet(readFileSync(file), file);
+    // µs values of 9999-12-31T00:00:00.123456Z, 1500-01-01Z and 1000-01-01Z (proleptic Gregorian, as pyarrow computes).
+    const top = [253_402_214_400_123_456n, null, -14_831_769_600_000_000n];
+    assert.deepEqual(tsValues(t.getChild('ts')!), top);
+    assert.equal((t.getChild('ts')!.type as arrow.Timestamp).timezone, 'UTC');
+    assert.deepEqual([...t.getChild('n')!], [1, 2, 3]);
+    const s = t.getChild('s')!;
+    assert.deepEqual(tsValues(new arrow.Vector(s.data.map((d) => d.children[0]))), top);
+    const l = t.getChild('l')!;
+    assert.deepEqual(tsValues(new arrow.Vector(l.data.map((d) => d.children[0]))), [-30_610_224_000_000_000n]);
+  } finally {
+    cleanup();
+  }
 });
 
 test('millisecond and nanosecond timestamps become µs (floor), nested too, keeping time zone-ness and nulls', () => {

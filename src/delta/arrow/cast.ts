@@ -51,7 +51,11 @@ function relabel<T extends arrow.DataType>(v: arrow.Vector, type: T): arrow.Vect
 }
 
 function sameStorage(a: arrow.DataType, b: arrow.DataType): boolean {
-  if (arrow.DataType.isTimestamp(a) && arrow.DataType.isTimestamp(b)) return a.unit === b.unit && !a.timezone === !b.timezone;
+  if (arrow.DataType.isTimestamp(a) && arrow.DataType.isTimestamp(b)) {
+    // A file timestamp not adjusted to UTC (older delta-rs wrote these) read into a `timestamp` column keeps its raw
+    // µs as UTC, as delta-rs does (and Spark in a UTC session); UTC instants into `timestamp_ntz` Spark refuses, as we do.
+    return a.unit === b.unit && (!a.timezone || !!b.timezone);
+  }
   return typesEqual(a, b);
 }
 

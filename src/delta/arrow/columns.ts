@@ -115,6 +115,106 @@ export function takeRows(table: arrow.Table, indices: Uint32Array): arrow.Table 
   return withSchema(table.schema, columns);
 }
 
+/** Rows [ranges[2k], ranges[2k + 1]) of `vector`, in order, as one chunk: block copies per range, not per row. */
+export function takeVectorRanges<T extends arrow.DataType>(vector: arrow.Vector<T>, ranges: ArrayLike<number>): arrow.Vector<T> {
+  const type = vector.type;
+  const chunks = vector.data as unknown as AnyData[];
+  const sameDictionary = arrow.DataType.isDictionary(type) && chunks.every((c) => c.dictionary === chunks[0].dictionary);
+  if (!(isFlatFixedWidth(type) || sameDictionary || arrow.DataType.isUtf8(type))) return takeVector(vector, indicesOf(ranges));
+  // Cut the ranges at chunk boundaries: pieces of (chunk, from, to) with rows local to the chunk.
+  const pieces: number[] = [];
+  let total = 0;
+  let c = 0;
+  let chunkStart = 0;
+  for (let k = 0; k < ranges.length; k += 2) {
+    let from = ranges[k];
+    const to = ranges[k + 1];
+    total += to - from;
+    if (from < chunkStart) {
+      c = 0;
+      chunkStart = 0;
+    }
+    while (from < to) {
+      while (from >= chunkStart + chunks[c].length) chunkStart += chunks[c++].length;
+      const end = Math.min(to, chunkStart + chunks[c].length);
+      pieces.push(c, from - chunkStart, end - chunkStart);
+      from = end;
+    }
+  }
+  const anyNulls = chunks.some((d) => d.nullCount > 0);
+  let bitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  if (anyNulls) {
+    bitmap = new Uint8Array((total + 7) >> 3);
+    let at = 0;
+    for (let p = 0; p < pieces.length; p += 3) {
+      const d = chunks[pieces[p]];
+      const from = pieces[p + 1];
+      const to = pieces[p + 2];
+      const bits = d.nullCount > 0 ? d.nullBitmap : null;
+      if (!bits || bits.length === 0) {
+        for (let r = from; r < to; r++, at++) bitmap[at >> 3] |= 1 << (at & 7);
+        continue;
+      }
+      for (let r = from, j = d.offset + from; r < to; r++, j++, at++) {
+        if ((bits[j >> 3] & (1 << (j & 7))) !== 0) bitmap[at >> 3] |= 1 << (at & 7);
+        else nullCount++;
+      }
+    }
+    if (nullCount === 0) bitmap = undefined;
+  }
+  if (arrow.DataType.isUtf8(type)) {
+    let bytes = 0;
+    for (let p = 0; p < pieces.length; p += 3) {
+      const vo = chunks[pieces[p]].valueOffsets as Int32Array;
+      bytes += vo[pieces[p + 2]] - vo[pieces[p + 1]];
+    }
+    const data = new Uint8Array(bytes);
+    const offsets = new Int32Array(total + 1);
+    let row = 0;
+    let byte = 0;
+    for (let p = 0; p < pieces.length; p += 3) {
+      const d = chunks[pieces[p]];
+      const vo = d.valueOffsets as Int32Array; // sliced to the chunk; the byte buffer is not
+      const from = pieces[p + 1];
+      const to = pieces[p + 2];
+      data.set((d.values as Uint8Array).subarray(vo[from], vo[to]), byte);
+      const shift = byte - vo[from];
+      for (let r = from; r < to; r++) offsets[++row] = vo[r + 1] + shift;
+      byte += vo[to] - vo[from];
+    }
+    return arrow.makeVector(
+      arrow.makeData({ type: type as unknown as arrow.Utf8, length: total, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data }),
+    ) as unknown as arrow.Vector<T>;
+  }
+  const sample = chunks[0].values as unknown as { constructor: new (n: number) => { set(a: ArrayLike<number | bigint>, at: number): void } };
+  const out = new sample.constructor(total);
+  let at = 0;
+  for (let p = 0; p < pieces.length; p += 3) {
+    const values = chunks[pieces[p]].values as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> };
+    out.set(values.subarray(pieces[p + 1], pieces[p + 2]), at);
+    at += pieces[p + 2] - pieces[p + 1];
+  }
+  const props = { type, length: total, nullCount, nullBitmap: bitmap, data: out, dictionary: chunks[0].dictionary } as unknown as Parameters<typeof arrow.makeData>[0];
+  return arrow.makeVector(arrow.makeData(props)) as arrow.Vector<T>;
+}
+
+function indicesOf(ranges: ArrayLike<number>): Uint32Array {
+  let n = 0;
+  for (let k = 0; k < ranges.length; k += 2) n += ranges[k + 1] - ranges[k];
+  const out = new Uint32Array(n);
+  let at = 0;
+  for (let k = 0; k < ranges.length; k += 2) for (let r = ranges[k]; r < ranges[k + 1]; r++) out[at++] = r;
+  return out;
+}
+
+/** Rows [ranges[2k], ranges[2k + 1]) of every column of `table`, concatenated in order. */
+export function takeRanges(table: arrow.Table, ranges: ArrayLike<number>): arrow.Table {
+  const columns: Record<string, arrow.Vector> = {};
+  for (const f of table.schema.fields) columns[f.name] = takeVectorRanges(table.getChild(f.name)!, ranges);
+  return withSchema(table.schema, columns);
+}
+
 /** A table with exactly `schema` (field metadata and nullability kept) over single-chunk columns. */
 export function withSchema(schema: arrow.Schema, columns: Record<string, arrow.Vector>): arrow.Table {
   const n = schema.fields.length === 0 ? 0 : columns[schema.fields[0].name].length;

@@ -2,8 +2,8 @@
 // struct column per action kind, real MAP and LIST columns). Reads Spark's, delta-rs's and Databricks' variants.
 
 import * as arrow from 'apache-arrow';
-import type { Action, Add, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, Remove, Txn } from '../kernel/actions.js';
-import { CorruptLogError } from '../../errors.js';
+import type { Action, Add, DeletionVectorDescriptor, Metadata, Protocol, Remove, Txn } from '../kernel/actions.js';
+import { CorruptLogError, InvalidArgumentError } from '../../errors.js';
 import { decodeParquet, encodeParquet } from './parquet.js';
 
 // ---- Schema (field names, order and types follow what Spark 3.5 / Delta 3 write) ---------------------------------
@@ -77,146 +77,209 @@ const SCHEMA = new arrow.Schema([
 ]);
 
 // ---- Encoding ----------------------------------------------------------------------------------------------------
+// Columns are built straight from the action objects, whose field names are the schema's (absent = null): arrow-js's
+// generic builders spent most of their time in garbage collection on checkpoints of 100 k files.
 
-type Row = Record<string, unknown> | null;
-const big = (n: number | null | undefined): bigint | null => (n === null || n === undefined ? null : BigInt(n));
-const map = (o: Record<string, string | null> | null | undefined): Map<string, string | null> | null => (o ? new Map(Object.entries(o)) : null);
-const dv = (d: DeletionVectorDescriptor | null | undefined): Row =>
-  d ? { ...d, offset: d.offset ?? null, cardinality: BigInt(d.cardinality) } : null;
+const KINDS = new Set(SCHEMA.fields.map((fl) => fl.name));
 
-function addRow(a: Add): Row {
-  return {
-    path: a.path,
-    partitionValues: map(a.partitionValues) ?? new Map(),
-    size: BigInt(a.size),
-    modificationTime: BigInt(a.modificationTime),
-    dataChange: a.dataChange,
-    tags: map(a.tags),
-    deletionVector: dv(a.deletionVector),
-    baseRowId: big(a.baseRowId),
-    defaultRowCommitVersion: big(a.defaultRowCommitVersion),
-    clusteringProvider: a.clusteringProvider ?? null,
-    stats: a.stats ?? null,
-  };
+function validity(values: unknown[]): { nullCount: number; nullBitmap: Uint8Array } {
+  const nullBitmap = new Uint8Array((values.length + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null || values[i] === undefined) nullCount++;
+    else nullBitmap[i >> 3] |= 1 << (i & 7);
+  }
+  return { nullCount, nullBitmap };
 }
 
-function removeRow(r: Remove): Row {
-  return {
-    path: r.path,
-    deletionTimestamp: big(r.deletionTimestamp),
-    dataChange: r.dataChange,
-    extendedFileMetadata: r.extendedFileMetadata ?? null,
-    partitionValues: map(r.partitionValues),
-    size: big(r.size),
-    tags: map(r.tags),
-    deletionVector: dv(r.deletionVector),
-    baseRowId: big(r.baseRowId),
-    defaultRowCommitVersion: big(r.defaultRowCommitVersion),
-    stats: r.stats ?? null,
-  };
+function integer(v: unknown, where: string): number | bigint {
+  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v))) return v;
+  throw new InvalidArgumentError(`checkpoint: ${where} must be an integer, got ${JSON.stringify(v)}`);
 }
 
-function metaDataRow(m: Metadata): Row {
-  return {
-    id: m.id,
-    name: m.name ?? null,
-    description: m.description ?? null,
-    format: { provider: m.format.provider, options: map(m.format.options ?? {}) },
-    schemaString: m.schemaString,
-    partitionColumns: m.partitionColumns,
-    configuration: map(m.configuration ?? {}),
-    createdTime: big(m.createdTime),
-  };
+/** Entries of a string map given as a plain object or a Map. */
+function entries(v: unknown, where: string): [string, unknown][] {
+  if (v instanceof Map) return [...(v as Map<string, unknown>)];
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.entries(v);
+  throw new InvalidArgumentError(`checkpoint: ${where} must be a string map, got ${JSON.stringify(v)}`);
 }
 
-const protocolRow = (p: Protocol): Row => ({ ...p, readerFeatures: p.readerFeatures ?? null, writerFeatures: p.writerFeatures ?? null });
-const txnRow = (t: Txn): Row => ({ appId: t.appId, version: BigInt(t.version), lastUpdated: big(t.lastUpdated) });
-const domainRow = (d: DomainMetadata): Row => ({ domain: d.domain, configuration: d.configuration, removed: d.removed });
+function build(type: arrow.DataType, values: unknown[], where: string): arrow.Data {
+  const n = values.length;
+  const { nullCount, nullBitmap } = validity(values);
+  const base = { length: n, nullCount, nullBitmap };
+  if (arrow.DataType.isStruct(type)) {
+    const children = type.children.map((c) =>
+      build(c.type, values.map((v) => (v === null || v === undefined ? null : (v as Record<string, unknown>)[c.name])), `${where}.${c.name}`),
+    );
+    return arrow.makeData({ type, ...base, children });
+  }
+  if (arrow.DataType.isList(type) || arrow.DataType.isMap(type)) {
+    const valueOffsets = new Int32Array(n + 1);
+    const items: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) {
+        if (arrow.DataType.isMap(type)) for (const [key, value] of entries(v, where)) items.push({ key, value });
+        else if (Array.isArray(v)) items.push(...(v as unknown[]));
+        else throw new InvalidArgumentError(`checkpoint: ${where} must be a list, got ${JSON.stringify(v)}`);
+      }
+      valueOffsets[i + 1] = items.length;
+    }
+    return arrow.makeData({ type, ...base, valueOffsets, child: build(type.children[0].type, items, where) } as never);
+  }
+  if (arrow.DataType.isUtf8(type)) {
+    const valueOffsets = new Int32Array(n + 1);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined && typeof v !== 'string') throw new InvalidArgumentError(`checkpoint: ${where} must be a string, got ${JSON.stringify(v)}`);
+      total += v ? Buffer.byteLength(v as string) : 0;
+    }
+    const data = Buffer.allocUnsafe(total);
+    for (let i = 0, off = 0; i < n; i++) {
+      if (values[i]) off += data.write(values[i] as string, off);
+      valueOffsets[i + 1] = off;
+    }
+    return arrow.makeData({ type, ...base, valueOffsets, data });
+  }
+  if (arrow.DataType.isBool(type)) {
+    const data = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) if (values[i] === true) data[i >> 3] |= 1 << (i & 7);
+    return arrow.makeData({ type, ...base, data });
+  }
+  if (arrow.DataType.isInt(type) && type.bitWidth === 64) {
+    const data = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) if (values[i] !== null && values[i] !== undefined) data[i] = BigInt(integer(values[i], where));
+    return arrow.makeData({ type: type as arrow.Int64, ...base, data });
+  }
+  if (arrow.DataType.isInt(type)) {
+    const data = new Int32Array(n);
+    for (let i = 0; i < n; i++) if (values[i] !== null && values[i] !== undefined) data[i] = Number(integer(values[i], where));
+    return arrow.makeData({ type: type as arrow.Int32, ...base, data });
+  }
+  throw new Error(`checkpoint schema type ${String(type)} has no builder`);
+}
 
 /** One row per txn/add/remove/metaData/protocol/domainMetadata action, in the given order; others are skipped. */
 export function encodeCheckpoint(actions: Action[]): Uint8Array {
-  const cols: Record<string, Row[]> = { txn: [], add: [], remove: [], metaData: [], protocol: [], domainMetadata: [] };
-  const push = (kind: string, row: Row): void => {
-    for (const [k, c] of Object.entries(cols)) c.push(k === kind ? row : null);
-  };
+  const cols = new Map<string, unknown[]>(SCHEMA.fields.map((fl) => [fl.name, []]));
   for (const a of actions) {
-    if ('add' in a) push('add', addRow(a.add));
-    else if ('remove' in a) push('remove', removeRow(a.remove));
-    else if ('metaData' in a) push('metaData', metaDataRow(a.metaData));
-    else if ('protocol' in a) push('protocol', protocolRow(a.protocol));
-    else if ('txn' in a) push('txn', txnRow(a.txn));
-    else if ('domainMetadata' in a) push('domainMetadata', domainRow(a.domainMetadata));
+    const kind = Object.keys(a).find((k) => KINDS.has(k));
+    if (kind === undefined) continue; // commitInfo, cdc, ...: never in a checkpoint
+    for (const [k, c] of cols) c.push(k === kind ? (a as Record<string, unknown>)[kind] : null);
   }
-  const vectors: Record<string, arrow.Vector> = {};
-  for (const field of SCHEMA.fields) vectors[field.name] = arrow.vectorFromArray(cols[field.name], field.type);
-  const data = arrow.makeData({
-    type: new arrow.Struct(SCHEMA.fields),
-    length: cols.add.length,
-    nullCount: 0,
-    children: SCHEMA.fields.map((fl) => vectors[fl.name].data[0]),
-  });
+  const n = cols.get('add')!.length;
+  const children = SCHEMA.fields.map((fl) => build(fl.type, cols.get(fl.name)!, fl.name));
+  const batch = new arrow.RecordBatch(SCHEMA, arrow.makeData({ type: new arrow.Struct(SCHEMA.fields), length: n, nullCount: 0, children }));
   // Snappy, as Spark and delta-rs write checkpoints: every Delta reader can read it.
-  return encodeParquet(new arrow.Table([new arrow.RecordBatch(SCHEMA, data)]), { compression: 'snappy' });
+  return encodeParquet(new arrow.Table([batch]), { compression: 'snappy' });
 }
 
 // ---- Decoding ----------------------------------------------------------------------------------------------------
 
-/** Reads one column of a struct by name, or always null when this writer did not write that field. */
+/** Reads one field of a struct column by row, null when absent; a field this writer did not write is always null. */
 type Get<T> = (i: number) => T | null;
 
+/**
+ * A struct column read straight from its Arrow buffers (Vector.get builds wrapper objects per map and list value,
+ * which made decoding GC-bound). `chunks` are the column's Data pieces; `starts` their first rows.
+ */
 class StructReader {
-  private readonly children = new Map<string, arrow.Vector>();
+  private readonly fields = new Map<string, arrow.Data[]>();
   constructor(
-    readonly vector: arrow.Vector,
+    private readonly chunks: arrow.Data[],
+    private readonly starts: number[],
     private readonly where: string,
   ) {
-    const t = vector.type as arrow.Struct;
-    t.children.forEach((c, k) => this.children.set(c.name, new arrow.Vector(vector.data.map((d) => d.children[k]))));
+    const t = chunks[0]?.type as arrow.Struct | undefined;
+    t?.children.forEach((c, k) => this.fields.set(c.name, chunks.map((d) => d.children[k])));
   }
+
+  static of(v: arrow.Vector, where: string): StructReader {
+    // Empty batches may come back from IPC without child arrays; they hold no rows, so leave them out.
+    const chunks = v.data.filter((d) => d.length > 0);
+    const starts: number[] = [];
+    let row = 0;
+    for (const d of chunks) {
+      starts.push(row);
+      row += d.length;
+    }
+    return new StructReader(chunks, starts, where);
+  }
+
+  private locate(i: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
   valid(i: number): boolean {
-    return this.vector.isValid(i);
+    const c = this.locate(i);
+    return this.chunks[c].getValid(i - this.starts[c]);
   }
-  private col(name: string): arrow.Vector | undefined {
-    return this.children.get(name);
+
+  private getter<T>(name: string, read: (d: arrow.Data, j: number) => T): Get<T> {
+    const parts = this.fields.get(name);
+    if (!parts) return () => null;
+    return (i) => {
+      const c = this.locate(i);
+      const d = parts[c];
+      const j = i - this.starts[c];
+      return d.getValid(j) ? read(d, j) : null;
+    };
   }
+
   str(name: string): Get<string> {
-    const c = this.col(name);
-    return c ? (i) => (c.isValid(i) ? String(c.get(i)) : null) : () => null;
+    return this.getter(name, utf8);
   }
   bool(name: string): Get<boolean> {
-    const c = this.col(name);
-    return c ? (i) => (c.isValid(i) ? Boolean(c.get(i)) : null) : () => null;
+    return this.getter(name, (d, j) => ((d.values as Uint8Array)[(d.offset + j) >> 3] & (1 << ((d.offset + j) & 7))) !== 0);
   }
   num(name: string): Get<number> {
-    const c = this.col(name);
-    if (!c) return () => null;
-    return (i) => {
-      if (!c.isValid(i)) return null;
-      const v = c.get(i) as number | bigint;
+    return this.getter(name, (d, j) => {
+      const v = (d.values as unknown as ArrayLike<number | bigint>)[j];
       const n = Number(v);
-      if (!Number.isSafeInteger(n)) throw new CorruptLogError(`${this.where}: ${name} = ${v} in row ${i} is not a safe integer`);
+      if (!Number.isSafeInteger(n)) throw new CorruptLogError(`${this.where}: ${name} = ${v} is not a safe integer`);
       return n;
-    };
+    });
   }
   map(name: string): Get<Record<string, string | null>> {
-    const c = this.col(name);
-    if (!c) return () => null;
-    return (i) => {
-      if (!c.isValid(i)) return null;
+    return this.getter(name, (d, j) => {
+      const o = d.valueOffsets as Int32Array;
+      const [keys, values] = d.children[0].children;
       const out: Record<string, string | null> = {};
-      for (const [k, v] of c.get(i) as Iterable<[string, string | null]>) out[k] = v ?? null;
+      for (let k = o[j]; k < o[j + 1]; k++) out[utf8(keys, k)] = values.getValid(k) ? utf8(values, k) : null;
       return out;
-    };
+    });
   }
   list(name: string): Get<string[]> {
-    const c = this.col(name);
-    if (!c) return () => null;
-    return (i) => (c.isValid(i) ? [...(c.get(i) as Iterable<string | null>)].map((s) => String(s)) : null);
+    return this.getter(name, (d, j) => {
+      const o = d.valueOffsets as Int32Array;
+      const items = d.children[0];
+      const out: string[] = [];
+      for (let k = o[j]; k < o[j + 1]; k++) {
+        if (!items.getValid(k)) throw new CorruptLogError(`${this.where}: ${name} holds a null element`);
+        out.push(utf8(items, k));
+      }
+      return out;
+    });
   }
   struct(name: string): StructReader | null {
-    const c = this.col(name);
-    return c && arrow.DataType.isStruct(c.type) ? new StructReader(c, `${this.where}.${name}`) : null;
+    const parts = this.fields.get(name);
+    return parts && parts.length > 0 && arrow.DataType.isStruct(parts[0].type) ? new StructReader(parts, this.starts, `${this.where}.${name}`) : null;
   }
+}
+
+function utf8(d: arrow.Data, j: number): string {
+  const o = d.valueOffsets as Int32Array;
+  const bytes = d.values as Uint8Array;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', o[j], o[j + 1]);
 }
 
 /** Sets `key` only when the value is present, so absent fields stay absent as they would in a JSON commit. */
@@ -324,7 +387,7 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): Action[] {
     const v = table.getChild(name);
     if (!v) return null;
     if (!arrow.DataType.isStruct(v.type)) throw new CorruptLogError(`${where}: checkpoint column ${name} is ${String(v.type)}, not a struct`);
-    return new StructReader(v, where);
+    return StructReader.of(v, where);
   };
   const readers: [StructReader, (i: number) => Action][] = [];
   const add = col('add');

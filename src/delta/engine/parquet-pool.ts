@@ -5,13 +5,15 @@ import * as arrow from 'apache-arrow';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, SensorlakeError } from '../../errors.js';
-import type { ParquetWriteOptions } from './parquet.js';
+import { deltaEncodedColumns, plainEncodedColumns, type ParquetWriteOptions } from './parquet.js';
 import type { EncodeReply, EncodeRequest } from './parquet-worker.js';
 
 interface Job {
   id: number;
   ipc: Uint8Array;
   opts: ParquetWriteOptions;
+  plainColumns: string[];
+  deltaColumns: string[];
   resolve: (bytes: Uint8Array) => void;
   reject: (e: Error) => void;
 }
@@ -36,12 +38,17 @@ export class ParquetEncoderPool {
     this.size = size;
   }
 
+  /** How many encodes run at once (the number of worker threads). */
+  get concurrency(): number {
+    return this.size;
+  }
+
   /** Encodes on a worker; the table is serialised to IPC here, the Parquet work happens off this thread. */
   encode(table: arrow.Table, opts: ParquetWriteOptions = {}): Promise<Uint8Array> {
     if (this.closing) return Promise.reject(new SensorlakeError('ParquetEncoderPool is closed'));
     const ipc = arrow.tableToIPC(table, 'stream');
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, ipc, opts: { ...opts }, resolve, reject });
+      this.queue.push({ id: this.nextId++, ipc, opts: { ...opts }, plainColumns: plainEncodedColumns(table.schema), deltaColumns: deltaEncodedColumns(table.schema), resolve, reject });
       this.pump();
     });
   }
@@ -63,13 +70,15 @@ export class ParquetEncoderPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref(); // a pending encode keeps the process alive; an idle worker never does
-      const req: EncodeRequest = { id: job.id, ipc: job.ipc, opts: job.opts };
+      const req: EncodeRequest = { id: job.id, ipc: job.ipc, opts: job.opts, plainColumns: job.plainColumns, deltaColumns: job.deltaColumns };
       slot.worker.postMessage(req, [job.ipc.buffer as ArrayBuffer]);
     }
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./parquet-worker.js', import.meta.url));
+    // Workers inherit the parent's flags; --input-type (from `node -e`) is invalid for a worker file.
+    const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+    const worker = new Worker(new URL('./parquet-worker.js', import.meta.url), { execArgv });
     const slot: Slot = { worker, job: null };
     worker.unref();
     worker.on('message', (reply: EncodeReply) => {

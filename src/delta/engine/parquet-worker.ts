@@ -2,12 +2,15 @@
 // A wasm trap may leave the module's memory broken, so such errors are flagged fatal and the pool retires the worker.
 
 import { parentPort } from 'node:worker_threads';
-import { encodeParquetIpc, type ParquetWriteOptions } from './parquet.js';
+import { encodeParquetIpc } from './parquet-encode.js';
+import type { ParquetWriteOptions } from './parquet.js';
 
 export interface EncodeRequest {
   id: number;
   ipc: Uint8Array;
   opts: ParquetWriteOptions;
+  plainColumns: string[];
+  deltaColumns: string[];
 }
 
 export type EncodeReply =
@@ -21,7 +24,7 @@ port.on('message', (req: EncodeRequest) => {
   let reply: EncodeReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const bytes = encodeParquetIpc(req.ipc, req.opts);
+    const bytes = encodeParquetIpc(req.ipc, req.opts, req.plainColumns, req.deltaColumns);
     reply = { id: req.id, ok: true, bytes };
     transfer.push(bytes.buffer as ArrayBuffer);
   } catch (e) {

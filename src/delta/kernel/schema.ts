@@ -44,6 +44,7 @@ export interface StructField {
 }
 
 export function parseSchema(schemaString: string, where = 'metaData.schemaString'): StructType {
+  if (typeof schemaString !== 'string') throw new CorruptLogError(`${where}: missing; the metaData action has no schema`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(schemaString);

@@ -4,6 +4,7 @@
 import * as arrow from 'apache-arrow';
 import type { DataType, PrimitiveType, StructType } from './schema.js';
 import { cellReader, decimalScale, formatDays, formatDecimal, formatMicros } from './partition-values.js';
+import { scanLeafTyped } from './stats-scan.js';
 
 /**
  * add.stats, nested like the schema for struct columns. Values are as the JSON holds them: numbers (longs beyond
@@ -213,7 +214,8 @@ export function computeStats(table: arrow.Table, schema: StructType, opts: { num
       }
       const kind = kindOf(f.type);
       const type = f.type as PrimitiveType;
-      const acc = scanLeaf(segments, type, kind);
+      const typed = kind !== 'decimal' && segments.every((s) => s.parents.length === 0) ? scanLeafTyped(segments.map((s) => s.data), kind) : null;
+      const acc = typed ?? scanLeaf(segments, type, kind);
       out.nulls[f.name] = acc.nulls;
       if (acc.min === undefined) continue;
       const min = statValue(acc.min, kind, type, false);

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { Add } from '../kernel/actions.js';
 import type { StructType, PrimitiveType } from '../kernel/schema.js';
 import { struct } from '../kernel/schema.js';
-import { partitionDirectory, encodeAddPath, serializePartitionValue } from '../kernel/partition-values.js';
+import { partitionDirectory, encodeAddPath, serializePartitionValue, cellReader, type PartitionLiteral } from '../kernel/partition-values.js';
 import { computeStats, statsJson } from '../kernel/stats.js';
 import type { Storage } from '../engine/storage.js';
 import type { ParquetEncoderPool, ParquetWriteOptions } from '../engine/parquet.js';
-import { takeRows, rawAccessor, identity } from '../arrow/columns.js';
+import { takeRows, takeRanges, identity } from '../arrow/columns.js';
 import { sortIndices } from '../arrow/sort.js';
 
 export interface DataFileOptions {
@@ -27,50 +27,83 @@ export interface DataFileOptions {
 
 interface Group {
   values: Record<string, string | null>;
-  rows: number[] | null;
-  /** When the group's rows are one contiguous run, a zero-copy slice is enough. */
-  start: number;
-  end: number;
+  /** The group's rows as [start, end) pairs in row order; one pair when they are contiguous (a zero-copy slice). */
+  runs: number[];
+  rows: number;
 }
 
+function addRun(g: Group, start: number, end: number): void {
+  if (end <= start) return;
+  const last = g.runs.length - 1;
+  if (last > 0 && g.runs[last] === start) g.runs[last] = end;
+  else g.runs.push(start, end);
+  g.rows += end - start;
+}
+
+/** Whether a partition column chunk can be grouped by comparing raw typed-array values. */
+function rawKeyed(d: arrow.Data): boolean {
+  const t = d.type as arrow.DataType;
+  return d.nullCount === 0 && (arrow.DataType.isInt(t) || (arrow.DataType.isDate(t) && t.unit === arrow.DateUnit.DAY) || arrow.DataType.isTimestamp(t));
+}
+
+/**
+ * Rows grouped by partition values, groups in order of first appearance. Work is per run of equal keys, not per
+ * row: a value is read and serialised only where the key changes, so time-ordered data costs one pass of compares.
+ */
 function groupByPartition(table: arrow.Table, schema: StructType, partitionColumns: string[]): Group[] {
-  if (partitionColumns.length === 0) return [{ values: {}, rows: null, start: 0, end: table.numRows }];
-  const accessors = partitionColumns.map((c) => rawAccessor(table.getChild(c)!));
+  const n = table.numRows;
+  if (partitionColumns.length === 0) return [{ values: {}, runs: [0, n], rows: n }];
   const types = partitionColumns.map((c) => schema.fields.find((f) => f.name === c)!.type as PrimitiveType);
   const groups = new Map<string, Group>();
   const order: Group[] = [];
-  let lastKey: unknown = Symbol('none');
-  let last: Group | null = null;
-  for (let i = 0; i < table.numRows; i++) {
-    const key = accessors.length === 1 ? accessors[0](i) : accessors.map((a) => String(a(i))).join('\u0000');
-    if (last !== null && key === lastKey) {
-      if (last.rows) last.rows.push(i);
-      else if (last.end === i) last.end = i + 1;
-      else {
-        last.rows = [];
-        for (let r = last.start; r < last.end; r++) last.rows.push(r);
-        last.rows.push(i);
-      }
-      continue;
-    }
-    const mapKey = typeof key === 'bigint' ? `b${key}` : typeof key === 'string' ? `s${key}` : `${key}`;
-    let g = groups.get(mapKey);
+  let current: Group | null = null;
+  let runStart = 0;
+  // Groups are keyed by their serialised values, so equal partitions meet in one group whatever the raw form.
+  const switchTo = (row: number, literals: PartitionLiteral[]): void => {
+    if (current) addRun(current, runStart, row);
+    const values: Record<string, string | null> = {};
+    partitionColumns.forEach((c, k) => (values[c] = serializePartitionValue(literals[k], types[k])));
+    const key = JSON.stringify(partitionColumns.map((c) => values[c]));
+    let g = groups.get(key);
     if (!g) {
-      const values: Record<string, string | null> = {};
-      partitionColumns.forEach((c, k) => (values[c] = serializePartitionValue(accessors[k](i), types[k])));
-      g = { values, rows: null, start: i, end: i + 1 };
-      groups.set(mapKey, g);
+      g = { values, runs: [], rows: 0 };
+      groups.set(key, g);
       order.push(g);
-    } else if (g.rows) g.rows.push(i);
-    else if (g.end === i) g.end = i + 1;
-    else {
-      g.rows = [];
-      for (let r = g.start; r < g.end; r++) g.rows.push(r);
-      g.rows.push(i);
     }
-    lastKey = key;
-    last = g;
+    current = g;
+    runStart = row;
+  };
+  let base = 0;
+  let prev: unknown[] | null = null;
+  for (const batch of table.batches) {
+    const len = batch.numRows;
+    const datas = partitionColumns.map((c) => batch.getChild(c)!.data[0] as arrow.Data);
+    const readers = datas.map((d, k) => cellReader(d, types[k]));
+    if (datas.length === 1 && rawKeyed(datas[0])) {
+      const values = datas[0].values as unknown as ArrayLike<number | bigint>;
+      let i = 0;
+      while (i < len) {
+        const key = values[i];
+        if (prev === null || prev[0] !== key) {
+          switchTo(base + i, [readers[0](i)]);
+          prev = [key];
+        }
+        let j = i + 1;
+        while (j < len && values[j] === key) j++;
+        i = j;
+      }
+    } else {
+      for (let i = 0; i < len; i++) {
+        const lits = readers.map((r) => r(i));
+        if (prev === null || lits.some((v, k) => v !== prev![k])) {
+          switchTo(base + i, lits);
+          prev = lits;
+        }
+      }
+    }
+    base += len;
   }
+  if (current) addRun(current, runStart, n);
   return order;
 }
 
@@ -95,10 +128,17 @@ export async function writeDataFiles(
   const target = opts.targetFileRows ?? 2_000_000;
   const dataSchema = struct(schema.fields.filter((f) => !opts.partitionColumns.includes(f.name)));
   const jobs: Promise<Add>[] = [];
+  // Encodes run on the workers while this thread prepares the next file and computes stats; one file waits
+  // ready beyond those being encoded, so a worker never idles and at most pool + 1 files' buffers are held.
+  const inFlight = new Set<Promise<unknown>>();
+  const limit = pool.concurrency + 1;
+  let failed = false; // after a failure no further file is started; Promise.all below reports the error
   let rows = 0;
+  const data = dropColumns(table, opts.partitionColumns); // before any rows are copied, so these are not
   for (const g of groupByPartition(table, schema, opts.partitionColumns)) {
-    let part = g.rows ? takeRows(table, Uint32Array.from(g.rows)) : table.slice(g.start, g.end);
-    part = dropColumns(part, opts.partitionColumns);
+    if (failed) break;
+    const r = g.runs;
+    let part = r.length === 2 ? data.slice(r[0], r[1]) : takeRanges(data, r);
     if (opts.sortBy && opts.sortBy.length > 0) {
       const idx = sortIndices(part, opts.sortBy);
       if (idx) part = takeRows(part, idx);
@@ -107,7 +147,18 @@ export async function writeDataFiles(
     for (let start = 0; start < part.numRows; start += target) {
       const chunk = part.numRows <= target ? part : part.slice(start, Math.min(part.numRows, start + target));
       rows += chunk.numRows;
-      jobs.push(writeOne(storage, pool, chunk, dataSchema, g.values, dir, opts));
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      if (failed) break;
+      const job = writeOne(storage, pool, chunk, dataSchema, g.values, dir, opts);
+      const settled: Promise<void> = job.then(
+        () => void inFlight.delete(settled),
+        () => {
+          failed = true;
+          inFlight.delete(settled);
+        },
+      );
+      inFlight.add(settled);
+      jobs.push(job);
     }
   }
   const adds = await Promise.all(jobs);
@@ -123,8 +174,18 @@ async function writeOne(
   dir: string,
   opts: DataFileOptions,
 ): Promise<Add> {
-  const stats = statsJson(computeStats(chunk, dataSchema, { numIndexedCols: opts.numIndexedCols }));
-  const bytes = await pool.encode(chunk, opts.parquet);
+  // Hand the rows to a worker first, then yield so the caller queues the next file too before this thread
+  // spends time on stats: workers start as early as they can and the stats overlap their encoding.
+  const encoded = pool.encode(chunk, opts.parquet);
+  await Promise.resolve();
+  let stats: string;
+  try {
+    stats = statsJson(computeStats(chunk, dataSchema, { numIndexedCols: opts.numIndexedCols }));
+  } catch (e) {
+    encoded.catch(() => undefined); // the stats error is the one to report
+    throw e;
+  }
+  const bytes = await encoded;
   const codec = opts.parquet?.compression ?? 'zstd';
   const name = `part-00000-${randomUUID()}-c000.${codec === 'uncompressed' ? '' : codec + '.'}parquet`;
   const rel = dir === '' ? name : `${dir}/${name}`;
