@@ -92,3 +92,21 @@ export function expectedRows(rows: Reading[]): Record<string, unknown>[] {
     .map((r) => ({ ts: String(r.ts), sensor_id: r.sensor_id, value: r.value, quality: r.quality, date: dayOf(r.ts) * 86_400_000 }))
     .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
+
+// makeData's overloads cannot pick one for a generic type; the props are checked by the tests' assertions instead.
+const looseData = arrow.makeData as unknown as (props: object) => arrow.Data;
+
+/** A column built straight from raw values (null = null), so µs timestamps, int64s and day dates stay exact. */
+export function rawVector<T extends arrow.DataType>(type: T, values: (number | bigint | null)[], Ctor: new (n: number) => { [i: number]: number | bigint }): arrow.Vector<T> {
+  const bitmap = new Uint8Array(Math.max(1, Math.ceil(values.length / 8)));
+  const data = new Ctor(values.length);
+  let nulls = 0;
+  values.forEach((v, i) => {
+    if (v === null) nulls++;
+    else {
+      bitmap[i >> 3] |= 1 << (i & 7);
+      data[i] = v;
+    }
+  });
+  return arrow.makeVector(looseData({ type, length: values.length, nullCount: nulls, nullBitmap: bitmap, data })) as arrow.Vector<T>;
+}

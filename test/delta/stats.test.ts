@@ -16,23 +16,9 @@ import {
 } from '../../src/delta/kernel/stats.js';
 import { field, struct, type StructType } from '../../src/delta/kernel/schema.js';
 import { parseDateText, parseTimestampText } from '../../src/delta/kernel/partition-values.js';
+import { rawVector as raw } from '../helpers.js';
 
-type Num = number | bigint;
 
-/** A column built straight from raw values, so µs timestamps and day dates are exactly what the test says. */
-function raw<T extends arrow.DataType>(type: T, values: (Num | null)[], Ctor: new (n: number) => { [i: number]: Num }): arrow.Vector<T> {
-  const bitmap = new Uint8Array(Math.max(1, Math.ceil(values.length / 8)));
-  const data = new Ctor(values.length);
-  let nulls = 0;
-  values.forEach((v, i) => {
-    if (v === null) nulls++;
-    else {
-      bitmap[i >> 3] |= 1 << (i & 7);
-      data[i] = v;
-    }
-  });
-  return arrow.makeVector(looseData({ type, length: values.length, nullCount: nulls, nullBitmap: bitmap, data })) as arrow.Vector<T>;
-}
 // makeData's overloads cannot pick one for a generic type; the props are checked by the assertions instead.
 const looseData = arrow.makeData as unknown as (props: object) => arrow.Data;
 const ts = (v: (bigint | null)[], tz: string | null = 'UTC') => raw(new arrow.TimestampMicrosecond(tz), v, BigInt64Array);

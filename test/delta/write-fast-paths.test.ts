@@ -8,24 +8,9 @@ import fc from 'fast-check';
 import { computeStats } from '../../src/delta/kernel/stats.js';
 import { field, struct, type PrimitiveType } from '../../src/delta/kernel/schema.js';
 import { takeRanges, takeRows } from '../../src/delta/arrow/columns.js';
+import { rawVector as raw } from '../helpers.js';
 
-const looseData = arrow.makeData as unknown as (props: object) => arrow.Data;
 
-/** A column from raw values (null = null), so µs timestamps and int64s stay exact. */
-function raw(type: arrow.DataType, values: unknown[], Ctor: new (n: number) => { [i: number]: unknown }): arrow.Vector {
-  const n = values.length;
-  const bitmap = new Uint8Array(Math.max(1, (n + 7) >> 3));
-  const data = new Ctor(n);
-  let nulls = 0;
-  values.forEach((v, i) => {
-    if (v === null) nulls++;
-    else {
-      bitmap[i >> 3] |= 1 << (i & 7);
-      data[i] = v;
-    }
-  });
-  return arrow.makeVector(looseData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data }));
-}
 
 const strings = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -42,17 +27,17 @@ interface Kind {
 const KINDS: Kind[] = [
   { delta: 'integer', make: (v) => arrow.vectorFromArray(v, new arrow.Int32()), value: fc.integer() },
   { delta: 'short', make: (v) => arrow.vectorFromArray(v, new arrow.Int16()), value: fc.integer({ min: -32768, max: 32767 }) },
-  { delta: 'long', make: (v) => raw(new arrow.Int64(), v, BigInt64Array), value: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) },
+  { delta: 'long', make: (v) => raw(new arrow.Int64(), v as (bigint | null)[], BigInt64Array), value: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) },
   {
     delta: 'double',
     make: (v) => arrow.vectorFromArray(v, new arrow.Float64()),
     value: fc.oneof(fc.double(), fc.constantFrom(Number.NaN, -0, 0, Infinity, -Infinity)),
   },
   { delta: 'float', make: (v) => arrow.vectorFromArray(v, new arrow.Float32()), value: fc.float() },
-  { delta: 'date', make: (v) => raw(new arrow.DateDay(), v, Int32Array), value: fc.integer({ min: -100_000, max: 100_000 }) },
+  { delta: 'date', make: (v) => raw(new arrow.DateDay(), v as (number | null)[], Int32Array), value: fc.integer({ min: -100_000, max: 100_000 }) },
   {
     delta: 'timestamp',
-    make: (v) => raw(new arrow.TimestampMicrosecond('UTC'), v, BigInt64Array),
+    make: (v) => raw(new arrow.TimestampMicrosecond('UTC'), v as (bigint | null)[], BigInt64Array),
     value: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }),
   },
   { delta: 'string', make: (v) => arrow.vectorFromArray(v, new arrow.Utf8()), value: strings },
