@@ -1,0 +1,193 @@
+// Shared by the text sources (CSV, wide CSV, JSONL, line protocol, PI JSON): one record's fields -> a reading or a
+// reject with the same rules and messages everywhere, and the loop that feeds text blocks and flushes full chunks.
+
+import { InvalidArgumentError } from '../errors.js';
+import { ReadingsBuilder, type LocationKind, type RejectReason, type SourceChunk, type SourceInput, type SourceOptions } from './batch.js';
+import { textBlocks, type BlockOptions } from './lines.js';
+import type { QualityOptions } from './options.js';
+import { makeQualityParser } from './quality.js';
+import { makeTimestampParser, type DstKind, type TimestampFailure, type TimestampParser } from './timestamps.js';
+import { makeValueParser, type ValueParser } from './values.js';
+
+export interface TextSinkOptions extends SourceOptions {
+  quality?: QualityOptions;
+  decimal?: '.' | ',';
+}
+
+/** Where each canonical field came from, appended to messages: ' (column "time")', ' (field "reading.v")'. */
+export interface Labels {
+  ts: string;
+  sensor_id: string;
+  value: string;
+  quality: string;
+}
+
+export class TextSink {
+  readonly builder: ReadingsBuilder;
+  readonly capacity: number;
+  /** Timestamps; use time()/timeSpan(), which also track the DST rule the timestamp needed. */
+  readonly parseTs: TimestampParser;
+  /** The DST rule the last timestamp parsed needed (counted only when a reading is appended with it). */
+  dst: DstKind | null = null;
+  readonly parseValue: ValueParser;
+  readonly parseQuality: (v: string | number) => number | null;
+  private readonly ids = new Map<string, string>();
+  private lastQuality = '\u0000';
+  private lastQualityCode = 0;
+  private lastId = '\u0000';
+
+  constructor(file: string, locationKind: LocationKind, opts: TextSinkOptions) {
+    const rows = opts.batchRows ?? 65_536;
+    if (!Number.isInteger(rows) || rows < 1) throw new InvalidArgumentError(`${file}: batchRows must be a positive integer, not ${rows}`);
+    this.capacity = rows;
+    this.builder = new ReadingsBuilder(file, locationKind, this.capacity);
+    this.parseTs = makeTimestampParser(opts.time, (kind) => (this.dst = kind));
+    this.parseValue = makeValueParser(opts.decimal);
+    this.parseQuality = makeQualityParser(opts.quality);
+  }
+
+  /** Readings plus rejects reached the chunk size: flush before the next record (rejects count, to bound memory). */
+  get full(): boolean {
+    return this.builder.pending >= this.capacity;
+  }
+
+  /** The id to keep: a slice of a text block would pin the whole block for as long as the file is read. */
+  sensorId(s: string): string {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = own(s);
+      this.ids.set(id, id);
+    }
+    return id;
+  }
+
+  reject(raw: string, reason: RejectReason, message: string, location: number): void {
+    this.builder.reject(own(raw.length > 4200 ? raw.slice(0, 4200) : raw), reason, message, location);
+  }
+
+  /**
+   * A record whose fields are spans of one string (CSV): field i is fsrc[starts[i], ends[i]). A field index of -1 means
+   * the layout has no such field (quality, value_text).
+   */
+  spans(r: SpanRecord, ti: number, si: number, vi: number, qi: number, xi: number, l: Labels): void {
+    const f = r.fsrc;
+    const t = this.timeSpan(f, r.starts[ti], r.ends[ti]);
+    if (typeof t !== 'number') return this.reject(r.raw(), t.reason, t.message + l.ts, r.line);
+    const sa = r.starts[si];
+    const sb = r.ends[si];
+    if (sa === sb || (isSpaceCode(f.charCodeAt(sa)) && isBlank(f.slice(sa, sb)))) return this.reject(r.raw(), 'missing_sensor_id', `missing sensor_id${l.sensor_id}`, r.line);
+    let vt = xi < 0 || r.starts[xi] === r.ends[xi] ? null : f.slice(r.starts[xi], r.ends[xi]);
+    let v: number | null = null;
+    const x = this.parseValue.span(f, r.starts[vi], r.ends[vi]);
+    if (typeof x === 'number') v = x;
+    else if (typeof x === 'string') vt ??= x;
+    // An empty value beside a value_text is a text reading; otherwise it is missing.
+    else if (x.reason !== 'bad_value' || vt === null) return this.rejectValue(r.raw(), x.reason, x.message, r.line, l);
+    let q: number | null = null;
+    if (qi >= 0 && r.starts[qi] !== r.ends[qi]) {
+      const qa = r.starts[qi];
+      const qb = r.ends[qi];
+      // Most rows repeat the flag (and, in exports sorted by tag, the id) of the row before: compared in place.
+      if (qb - qa === this.lastQuality.length && f.startsWith(this.lastQuality, qa)) q = this.lastQualityCode;
+      else {
+        const qs = f.slice(qa, qb);
+        q = this.parseQuality(qs);
+        if (q === null && !isBlank(qs)) return this.rejectQuality(r.raw(), qs, r.line, l);
+        if (q !== null) {
+          this.lastQuality = qs;
+          this.lastQualityCode = q;
+        }
+      }
+    }
+    let id = this.lastId;
+    if (sb - sa !== id.length || !f.startsWith(id, sa)) this.lastId = id = this.sensorId(f.slice(sa, sb));
+    this.append(id, t, v, vt, q, r.line, this.dst);
+  }
+
+  time(v: string | number): number | TimestampFailure {
+    this.dst = null;
+    return this.parseTs(v);
+  }
+
+  timeSpan(src: string, start: number, end: number): number | TimestampFailure {
+    this.dst = null;
+    return this.parseTs.span(src, start, end);
+  }
+
+  /** Appends a reading; `dst` is the rule its timestamp needed, counted here so that rejected records never count. */
+  append(id: string, ts: number, value: number | null, text: string | null, quality: number | null, loc: number, dst: DstKind | null): void {
+    if (dst !== null) this.builder.countDst(dst);
+    this.builder.append(id, ts, value, text, quality, loc);
+  }
+
+  rejectValue(raw: string, reason: 'bad_value' | 'non_finite', message: string, loc: number, l: Labels): void {
+    this.reject(raw, reason, reason === 'bad_value' ? `${message}${l.value}` : `value ${message}${l.value}`, loc);
+  }
+
+  rejectQuality(raw: string, quality: unknown, loc: number, l: Labels): void {
+    this.reject(raw, 'bad_quality', `quality ${show(quality)} is not a known quality (good, uncertain, bad, a StatusCode, or one in quality.map)${l.quality}`, loc);
+  }
+
+  flush(bytesRead: number): SourceChunk {
+    return this.builder.flush(bytesRead);
+  }
+}
+
+/** One record as spans of a string (see CsvRecords). */
+export interface SpanRecord {
+  fsrc: string;
+  starts: Int32Array;
+  ends: Int32Array;
+  line: number;
+  raw(): string;
+}
+
+/** What a line-based reader does with each block: parse records from `pos` until the block ends or the sink is full. */
+export interface BlockParser {
+  sink: TextSink;
+  run(text: string, pos: number): number;
+  /** True while a record is half delivered (a wide row or a line protocol line whose readings did not all fit). */
+  readonly busy?: boolean;
+  end?(): void;
+}
+
+/** Feeds a file's text blocks to `parser`, yielding a chunk whenever the sink fills and one at the end. */
+export async function* driveBlocks(input: SourceInput, parser: BlockParser, opts: Omit<BlockOptions, 'file'> = {}): AsyncGenerator<SourceChunk> {
+  const sink = parser.sink;
+  let yielded = false;
+  for await (const text of textBlocks(input.open(), { ...opts, file: input.file })) {
+    let pos = 0;
+    do {
+      pos = parser.run(text, pos);
+      if (sink.full) {
+        yield sink.flush(input.bytesRead());
+        yielded = true;
+      }
+    } while (pos < text.length || parser.busy);
+  }
+  parser.end?.();
+  // One chunk at least, so that an empty file still reports its bytes.
+  if (sink.builder.pending > 0 || !yielded) yield sink.flush(input.bytesRead());
+}
+
+/** A fresh copy of `s`: a substring of a large string can keep the large string alive. */
+export function own(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}
+
+function isSpaceCode(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+export function isBlank(s: string): boolean {
+  const a = s.charCodeAt(0);
+  const z = s.charCodeAt(s.length - 1);
+  return (a === 32 || a === 9 || s === '' || z === 32 || z === 9) && s.trim() === '';
+}
+
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (v === undefined) return 'absent';
+  const j = JSON.stringify(v);
+  return j === undefined ? String(v) : j.length > 60 ? `${j.slice(0, 60)}…` : j;
+}
