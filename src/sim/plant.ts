@@ -1,5 +1,5 @@
-// A simulated plant: sensors on assets with daily cycles, noise, occasional stuck or bad readings. Deterministic
-// for a seed, so demos and tests see the same data. Yields narrow readings as Arrow batches.
+// A quick simulated plant for the demo and the write benchmark: daily cycles and noise as Arrow batches, deterministic
+// for a seed. The full model with faults, couplings and truth.json is simulate() in simulate.ts.
 
 import * as arrow from 'apache-arrow';
 
