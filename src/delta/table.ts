@@ -8,7 +8,7 @@ import { ParquetEncoderPool } from './engine/parquet.js';
 import { fromArrowSchema, type StructType } from './kernel/schema.js';
 import { loadSnapshot, listLog, versionAtTimestamp, Snapshot } from './snapshot.js';
 import { createTable, type CreateOptions } from './operations/create.js';
-import { writeTable, type WriteOptions, type WriteResult } from './operations/write.js';
+import { writeTable, type WriteData, type WriteOptions, type WriteResult } from './operations/write.js';
 import { writeCheckpoint, type CheckpointResult } from './operations/checkpoint.js';
 import { vacuum, type VacuumOptions, type VacuumResult } from './operations/vacuum.js';
 import { readHistory, type HistoryEntry } from './operations/history.js';
@@ -17,7 +17,7 @@ import { toArrowSchema } from './kernel/schema.js';
 import type { WriteInput } from './write/conform.js';
 import { InvalidArgumentError } from '../errors.js';
 
-export type { WriteOptions, WriteResult, CheckpointResult, VacuumOptions, VacuumResult, HistoryEntry, ScanOptions, WriteInput };
+export type { WriteOptions, WriteResult, CheckpointResult, VacuumOptions, VacuumResult, HistoryEntry, ScanOptions, WriteInput, WriteData };
 export { Snapshot };
 export type { StructType, StructField, DataType, PrimitiveType } from './kernel/schema.js';
 export { field, struct } from './kernel/schema.js';
@@ -87,8 +87,12 @@ export class DeltaTable {
     return (await this.snapshot()).version;
   }
 
-  /** Writes Arrow data as one atomic commit: append (default), overwrite, or overwrite with replaceWhere. */
-  async write(data: WriteInput, opts: WriteOptions = {}): Promise<WriteResult> {
+  /**
+   * Writes Arrow data as one atomic commit: append (default), overwrite, or overwrite with replaceWhere. `data` may
+   * be an async stream of tables or batches, written piece by piece in bounded memory and committed once. A write
+   * of no rows still commits (its txn, its removes), so an idempotent job can mark an empty step done.
+   */
+  async write(data: WriteData, opts: WriteOptions = {}): Promise<WriteResult> {
     return writeTable(this.storage, defaultPool(), data, opts);
   }
 

@@ -227,3 +227,40 @@ test('scan prunes by partition values and skips files by ts and sensor_id stats'
     cleanup();
   }
 });
+
+test('a stream of pieces is one commit; a failing piece commits nothing; an empty write commits its txn', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const t = await newTable(dir);
+    const all = makeReadings({ days: 2, sensors: 3, perDay: 40 });
+    async function* stream(rows: typeof all, size: number): AsyncGenerator<arrow.Table> {
+      for (let i = 0; i < rows.length; i += size) yield readingsTable(rows.slice(i, i + size));
+    }
+    const r = await t.write(stream(all, 25), { txn: { appId: 'job', version: 1 } });
+    assert.equal(r.version, 1);
+    assert.equal(r.rowsWritten, all.length);
+    assert.equal((await t.history()).length, 2, 'one commit for every piece');
+    assert.deepEqual(rowsOf(await t.read()), expectedRows(all));
+
+    // replaceWhere over a stream: the second piece breaks the predicate, so nothing is committed.
+    const day1 = all.filter((x) => dayOf(x.ts) === dayOf(JAN1));
+    const outside = all.filter((x) => dayOf(x.ts) !== dayOf(JAN1)).slice(0, 1);
+    async function* bad(): AsyncGenerator<arrow.Table> {
+      yield readingsTable(day1.slice(0, 5));
+      yield readingsTable(outside);
+    }
+    await assert.rejects(t.write(bad(), { mode: 'overwrite', replaceWhere: "date = '2024-01-01'" }), PredicateViolationError);
+    assert.equal(await t.version(), 1);
+    assert.deepEqual(rowsOf(await t.read()), expectedRows(all));
+
+    const empty = await t.write([], { txn: { appId: 'job', version: 2 } });
+    assert.equal(empty.version, 2);
+    assert.equal(empty.rowsWritten, 0);
+    assert.equal(empty.filesAdded, 0);
+    assert.equal(await t.txnVersion('job'), 2);
+    assert.equal((await t.write([], { txn: { appId: 'job', version: 2 } })).skipped, true);
+    assert.deepEqual(rowsOf(await t.read()), expectedRows(all));
+  } finally {
+    cleanup();
+  }
+});

@@ -378,7 +378,7 @@ type Node =
   | { k: 'and' | 'or'; args: Node[] }
   | { k: 'not'; arg: Node }
   | { k: 'cmp'; op: CompareOp; col: Col; value: Typed }
-  | { k: 'in'; col: Col; values: Typed[]; hasNull: boolean }
+  | { k: 'in'; col: Col; values: Typed[]; hasNull: boolean; set: Set<unknown> | null }
   | { k: 'null'; col: Col; negate: boolean }
   | { k: 'const'; out: Outcome };
 
@@ -512,7 +512,9 @@ export function bindPredicate(p: Predicate, schema: StructType): BoundPredicate 
       case 'in': {
         comparable(col);
         const values = q.values.filter((v) => v !== null).map((v) => convert(v, col));
-        return { k: 'in', col, values, hasNull: values.length < q.values.length };
+        // A hash set makes IN over a long list (e.g. every sensor of a window) cost O(1) per row, not O(list).
+        const primitive = values.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') && !values.some((v) => Number.isNaN(v));
+        return { k: 'in', col, values, hasNull: values.length < q.values.length, set: primitive ? new Set(values) : null };
       }
       default:
         comparable(col);
@@ -601,7 +603,7 @@ function leafOutcome(n: Extract<Node, { col: Col }>, v: PartitionLiteral | undef
   if (n.k === 'null') return isNull !== n.negate ? T : F;
   if (isNull) return N;
   if (n.k === 'cmp') return cmpOutcome(n.op, compare(v, n.value));
-  if (n.values.some((x) => compare(v, x) === 0)) return T;
+  if (n.set ? n.set.has(v) : n.values.some((x) => compare(v, x) === 0)) return T;
   return n.hasNull ? N : F;
 }
 

@@ -112,7 +112,16 @@ export async function maybeCheckpoint(storage: Storage, before: Snapshot, versio
   }
 }
 
-export async function writeTable(storage: Storage, pool: ParquetEncoderPool, data: WriteInput, opts: WriteOptions = {}): Promise<WriteResult> {
+/** What a write takes: Arrow data in memory, or a stream of pieces written as they come and committed once. */
+export type WriteData = WriteInput | AsyncIterable<arrow.Table | arrow.RecordBatch>;
+
+async function* pieces(data: WriteData): AsyncGenerator<WriteInput> {
+  if (Symbol.asyncIterator in data) yield* data;
+  else if (Array.isArray(data) && data.length === 0) return;
+  else yield data;
+}
+
+export async function writeTable(storage: Storage, pool: ParquetEncoderPool, data: WriteData, opts: WriteOptions = {}): Promise<WriteResult> {
   const snapshot = await loadSnapshot(storage);
   const where = storage.root;
   const mode = opts.mode ?? 'append';
@@ -126,10 +135,7 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
     const done = snapshot.txnVersion(opts.txn.appId);
     if (done !== undefined && done >= opts.txn.version) return skip;
   }
-  const input = toTable(data);
-  const conformed = conformToSchema(input, snapshot.schema, { mergeSchema: opts.mergeSchema ?? false, table: where });
   const now = Date.now();
-
   let removes: Remove[] = [];
   let survivors: arrow.Table[] = [];
   let readFiles = new Set<string>();
@@ -137,22 +143,8 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
   let bound: BoundPredicate | null = null;
   if (kind === 'replaceWhere') {
     const predicate = typeof opts.replaceWhere === 'string' ? parsePredicate(opts.replaceWhere) : opts.replaceWhere!;
-    bound = bindPredicate(predicate, conformed.schema);
-    const mask = evalOnRows(bound, conformed.table);
-    let bad = 0;
-    let first = -1;
-    for (let i = 0; i < mask.length; i++) {
-      if (!mask[i]) {
-        bad++;
-        if (first < 0) first = i;
-      }
-    }
+    bound = bindPredicate(predicate, snapshot.schema);
     predicateText = formatPredicate(predicate);
-    if (bad > 0) {
-      throw new PredicateViolationError(
-        `${where}: replaceWhere ${predicateText}: ${bad} written row(s) fall outside the predicate (first at row ${first}); nothing was written`,
-      );
-    }
     ({ removes, survivors, readFiles } = await planReplacement(storage, snapshot, bound, now));
   } else if (mode === 'overwrite') {
     for (const add of snapshot.files()) {
@@ -168,17 +160,49 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
     numIndexedCols: Number(snapshot.metadata.configuration['delta.dataSkippingNumIndexedCols'] ?? 32),
     parquet: opts.parquet,
   };
-  const written = await writeDataFiles(storage, pool, conformed.table, conformed.schema, fileOpts);
-  const adds = [...written.adds];
+  // Pieces are conformed, checked and written one at a time, so a stream larger than memory still lands in one
+  // commit. Files of a write that fails midway are never committed: invisible to readers, and vacuum removes them.
+  let schema = snapshot.schema;
+  const added: string[] = [];
+  const adds: Add[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for await (const piece of pieces(data)) {
+    const input = toTable(piece);
+    if (input.numRows === 0) continue;
+    const conformed = conformToSchema(input, schema, { mergeSchema: opts.mergeSchema ?? false, table: where });
+    schema = conformed.schema;
+    added.push(...conformed.added);
+    if (bound) {
+      const mask = evalOnRows(bound, conformed.table);
+      let bad = 0;
+      let first = -1;
+      for (let i = 0; i < mask.length; i++) {
+        if (!mask[i]) {
+          bad++;
+          if (first < 0) first = rows + i;
+        }
+      }
+      if (bad > 0) {
+        throw new PredicateViolationError(
+          `${where}: replaceWhere ${predicateText}: ${bad} written row(s) fall outside the predicate (first at row ${first}); nothing was committed`,
+        );
+      }
+    }
+    const written = await writeDataFiles(storage, pool, conformed.table, conformed.schema, fileOpts);
+    adds.push(...written.adds);
+    rows += written.rows;
+    bytes += written.bytes;
+  }
   for (const s of survivors) {
-    const sc = conformToSchema(s, conformed.schema, { mergeSchema: false, table: where });
+    const sc = conformToSchema(s, schema, { mergeSchema: false, table: where });
     adds.push(...(await writeDataFiles(storage, pool, sc.table, sc.schema, fileOpts)).adds);
   }
 
   const actions: Action[] = [];
-  const schemaChanged = conformed.added.length > 0;
+  const schemaChanged = added.length > 0;
   if (schemaChanged) {
-    actions.push({ metaData: { ...snapshot.metadata, schemaString: JSON.stringify(conformed.schema) } });
+    actions.push({ metaData: { ...snapshot.metadata, schemaString: JSON.stringify(schema) } });
   }
   if (opts.txn) actions.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: now } });
   for (const r of removes) actions.push({ remove: r });
@@ -210,8 +234,8 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
       isBlindAppend: footprint.isBlindAppend,
       operationMetrics: {
         numFiles: String(adds.length),
-        numOutputRows: String(written.rows),
-        numOutputBytes: String(written.bytes),
+        numOutputRows: String(rows),
+        numOutputBytes: String(bytes),
         numRemovedFiles: String(removes.length),
       },
       ...(opts.userMetadata !== undefined ? { userMetadata: opts.userMetadata } : {}),
@@ -224,7 +248,7 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
     skipped: false,
     filesAdded: adds.length,
     filesRemoved: removes.length,
-    rowsWritten: written.rows,
-    bytesWritten: written.bytes,
+    rowsWritten: rows,
+    bytesWritten: bytes,
   };
 }
