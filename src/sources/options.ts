@@ -14,11 +14,13 @@ export interface FieldMap {
   quality?: string | number;
   value_text?: string | number;
 }
-export const DEFAULT_FIELDS: Required<Pick<FieldMap, 'ts' | 'sensor_id' | 'value'>> & Pick<FieldMap, 'quality'> = {
+/** quality and value_text are optional by default: used when the input has them. */
+export const DEFAULT_FIELDS: Required<Pick<FieldMap, 'ts' | 'sensor_id' | 'value'>> & Pick<FieldMap, 'quality' | 'value_text'> = {
   ts: 'ts',
   sensor_id: 'sensor_id',
   value: 'value',
   quality: 'quality',
+  value_text: 'value_text',
 };
 
 export interface CsvOptions {

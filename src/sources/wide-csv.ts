@@ -93,8 +93,9 @@ class WideCsv implements BlockParser {
       }
       if (typeof ts !== 'number') {
         if (isBlank(f.slice(a, b))) continue;
+        // A row without a usable time is one bad record (its line goes to quarantine once), however many cells it has.
         sink.reject(r.raw(), ts.reason, ts.message + this.labels[k].ts, r.line);
-        continue;
+        break;
       }
       const v = sink.parseValue.span(f, a, b);
       if (this.ids[k] === '' && (typeof v !== 'object' || v.reason !== 'bad_value')) sink.reject(r.raw(), 'missing_sensor_id', `missing sensor_id: the header names no tag for column ${col + 1}`, r.line);
