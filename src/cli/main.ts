@@ -4,10 +4,13 @@
 import { Command, CommanderError } from 'commander';
 import { tableCommand } from './table.js';
 import { demoCommand } from './demo.js';
+import { simulateCommand } from './simulate.js';
+import { backfillCommand } from './backfill.js';
 import { shutdownWorkers } from '../delta/table.js';
 import { SensorlakeError, InvalidArgumentError } from '../errors.js';
+import { EXIT, takeExitCode } from './exit.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, quarantined: 3 } as const;
+export { EXIT };
 
 export function program(): Command {
   const p = new Command('sensorlake')
@@ -18,6 +21,8 @@ export function program(): Command {
     .showHelpAfterError();
   p.addCommand(demoCommand());
   p.addCommand(tableCommand());
+  p.addCommand(simulateCommand());
+  p.addCommand(backfillCommand());
   for (const c of p.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
@@ -27,8 +32,9 @@ export function program(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    takeExitCode();
     await program().parseAsync(argv);
-    return EXIT.ok;
+    return takeExitCode();
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage;

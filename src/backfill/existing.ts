@@ -1,0 +1,104 @@
+// The readings a window already has in the table, read through DeltaTable.scan (pruned by partition and stats) into
+// the same columnar shape as incoming rows, so dedup can merge-join them and a rewrite can carry them over.
+
+import * as arrow from 'apache-arrow';
+import type { DeltaTable } from '../delta/table.js';
+import type { KeyedRows } from './dedup.js';
+import { RowBuffer } from './rows.js';
+
+const TWO_32 = 4294967296;
+
+/** Existing rows; `name` and `src` index the window's name and source lists (ranks are filled in later). */
+export interface ExistingRows extends KeyedRows {
+  name: Int32Array;
+  src: Int32Array;
+}
+
+/** A growing string list with an index, shared by incoming and existing rows of one window. */
+export class Names {
+  readonly list: string[] = [];
+  readonly index = new Map<string, number>();
+  constructor(initial: string[] = []) {
+    for (const s of initial) this.id(s);
+  }
+  id(s: string): number {
+    let k = this.index.get(s);
+    if (k === undefined) {
+      k = this.list.length;
+      this.index.set(s, k);
+      this.list.push(s);
+    }
+    return k;
+  }
+}
+
+/** Reads a Utf8 column cell by cell, decoding only where the bytes differ from the row before (files are sorted). */
+function utf8Reader(col: arrow.Data, intern: (s: string) => number): (i: number) => number {
+  if (arrow.DataType.isDictionary(col.type)) {
+    const dict = col.dictionary!;
+    const ids = Array.from({ length: dict.length }, (_, k) => intern(String(dict.get(k))));
+    const keys = col.values as unknown as Int32Array;
+    return (i) => (col.getValid(i) ? ids[keys[i]] : -1);
+  }
+  const off = col.valueOffsets as Int32Array;
+  const bytes = col.values as Uint8Array;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let prevStart = -1;
+  let prevEnd = -1;
+  let prevId = -1;
+  return (i) => {
+    if (!col.getValid(i)) return -1;
+    const s = off[i];
+    const e = off[i + 1];
+    if (prevStart >= 0 && e - s === prevEnd - prevStart && buf.compare(buf, prevStart, prevEnd, s, e) === 0) return prevId;
+    prevStart = s;
+    prevEnd = e;
+    prevId = intern(buf.toString('utf8', s, e));
+    return prevId;
+  };
+}
+
+export interface ExistingScan {
+  where: string;
+  /** Keep only rows whose sensor (a name id) passes; all rows when absent. */
+  keep?: (nameId: number) => boolean;
+  /** Read value_text and source too (needed when rows are rewritten). */
+  full: boolean;
+}
+
+export async function readExisting(table: DeltaTable, scan: ExistingScan, names: Names, sources: Names): Promise<ExistingRows> {
+  const columns = ['ts', 'sensor_id', 'value', 'value_text', 'quality', ...(scan.full ? ['source'] : [])];
+  const buf = new RowBuffer(1024);
+  for await (const b of table.scan({ where: scan.where, columns })) {
+    const n = b.numRows;
+    const tv = b.getChild('ts')!.data[0].values as unknown as BigInt64Array;
+    const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
+    const name = utf8Reader(b.getChild('sensor_id')!.data[0], (s) => names.id(s));
+    const value = b.getChild('value')!.data[0];
+    const vv = value.values as unknown as Float64Array;
+    const textVec = b.getChild('value_text')!;
+    const hasText = textVec.nullCount < n;
+    const qv = b.getChild('quality')!.data[0].values as unknown as BigInt64Array;
+    const qw = new Int32Array(qv.buffer, qv.byteOffset, n * 2);
+    const src = scan.full ? utf8Reader(b.getChild('source')!.data[0], (s) => sources.id(s)) : null;
+    for (let i = 0; i < n; i++) {
+      const id = name(i);
+      if (scan.keep && !scan.keep(id)) continue;
+      const text = hasText ? ((textVec.get(i) as string | null) ?? null) : null;
+      // quality is a 32-bit StatusCode held in a long: the low word is all of it.
+      buf.push(tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0), id, value.getValid(i) ? vv[i] : null, text, qw[2 * i] >>> 0, src ? src(i) : -1, 0);
+    }
+  }
+  const n = buf.n;
+  return {
+    n,
+    rank: new Int32Array(n),
+    ts: buf.ts.subarray(0, n),
+    value: buf.value.subarray(0, n),
+    valid: buf.valid.subarray(0, n),
+    text: buf.text,
+    quality: buf.quality.subarray(0, n),
+    name: buf.sid.subarray(0, n),
+    src: buf.file.subarray(0, n),
+  };
+}

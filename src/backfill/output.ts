@@ -1,0 +1,110 @@
+// Builds the Arrow table a window commit writes to `readings`: incoming and carried-over rows merged in
+// (sensor_id, ts) order (the order data files are sorted in, so the writer's sort finds them in order already).
+
+import * as arrow from 'apache-arrow';
+import type { KeyedRows } from './dedup.js';
+import type { PartitionScheme } from './lake.js';
+import { monthText, US_PER_DAY } from './plan.js';
+
+const TWO_32 = 4294967296;
+
+export interface OutputPart {
+  rows: KeyedRows;
+  /** Row indices in key order. */
+  idx: Uint32Array;
+  /** Source-name id of a row. */
+  src: (i: number) => number;
+}
+
+/** A dictionary-encoded string column; key -1 is null. */
+function dictColumn(keys: Int32Array, words: string[]): arrow.Data {
+  const dictionary = arrow.vectorFromArray(words, new arrow.Utf8());
+  const type = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
+  let nulls = 0;
+  for (let i = 0; i < keys.length; i++) if (keys[i] < 0) nulls++;
+  if (nulls === 0) return arrow.makeData({ type, length: keys.length, nullCount: 0, data: keys, dictionary });
+  const bits = new Uint8Array((keys.length + 7) >> 3);
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] >= 0) bits[i >> 3] |= 1 << (i & 7);
+    else keys[i] = 0;
+  }
+  return arrow.makeData({ type, length: keys.length, nullCount: nulls, nullBitmap: bits, data: keys, dictionary });
+}
+
+/** `rankNames[r]` is the sensor id of rank r; `sources[k]` the source name of id k. */
+export function buildReadings(parts: OutputPart[], rankNames: string[], sources: string[], partition: PartitionScheme): arrow.Table {
+  const m = parts.reduce((s, p) => s + p.idx.length, 0);
+  const tsW = new Int32Array(2 * m);
+  const sensor = new Int32Array(m);
+  const value = new Float64Array(m);
+  const validBits = new Uint8Array((m + 7) >> 3);
+  let nulls = 0;
+  let text: (string | null)[] | null = null;
+  const qW = new Int32Array(2 * m);
+  const src = new Int32Array(m);
+  const date = new Int32Array(m);
+  const monthKeys = partition === 'month' ? new Int32Array(m) : null;
+  const months = new Map<string, number>();
+  const pos = parts.map(() => 0);
+  let lastDay = Number.NaN;
+  let lastMonth = 0;
+  for (let o = 0; o < m; o++) {
+    // The part whose next row has the smallest key (parts are few: incoming and carried-over).
+    let best = 0;
+    for (let p = 1; p < parts.length; p++) {
+      if (pos[p] >= parts[p].idx.length) continue;
+      if (pos[best] >= parts[best].idx.length) {
+        best = p;
+        continue;
+      }
+      const a = parts[p].rows;
+      const i = parts[p].idx[pos[p]];
+      const b = parts[best].rows;
+      const j = parts[best].idx[pos[best]];
+      if (a.rank[i] < b.rank[j] || (a.rank[i] === b.rank[j] && a.ts[i] < b.ts[j])) best = p;
+    }
+    const part = parts[best];
+    const i = part.idx[pos[best]++];
+    const r = part.rows;
+    const t = r.ts[i];
+    const hi = Math.floor(t / TWO_32);
+    tsW[2 * o] = t - hi * TWO_32;
+    tsW[2 * o + 1] = hi;
+    sensor[o] = r.rank[i];
+    if (r.valid[i]) {
+      value[o] = r.value[i];
+      validBits[o >> 3] |= 1 << (o & 7);
+    } else nulls++;
+    const tx = r.text ? r.text[i] : null;
+    if (tx !== null) {
+      text ??= new Array<string | null>(m).fill(null);
+      text[o] = tx;
+    }
+    qW[2 * o] = r.quality[i] | 0;
+    src[o] = part.src(i);
+    const day = Math.floor(t / US_PER_DAY);
+    date[o] = day;
+    if (monthKeys) {
+      if (day !== lastDay) {
+        lastDay = day;
+        const mt = monthText(t);
+        lastMonth = months.get(mt) ?? months.size;
+        months.set(mt, lastMonth);
+      }
+      monthKeys[o] = lastMonth;
+    }
+  }
+  const columns: Record<string, arrow.Vector> = {
+    ts: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: m, nullCount: 0, data: new BigInt64Array(tsW.buffer) })),
+    sensor_id: arrow.makeVector(dictColumn(sensor, rankNames)),
+    value: arrow.makeVector(arrow.makeData({ type: new arrow.Float64(), length: m, nullCount: nulls, ...(nulls ? { nullBitmap: validBits } : {}), data: value })),
+    value_text: text
+      ? arrow.vectorFromArray(text, new arrow.Utf8())
+      : arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: m, nullCount: m, nullBitmap: new Uint8Array((m + 7) >> 3), valueOffsets: new Int32Array(m + 1), data: new Uint8Array(0) })),
+    quality: arrow.makeVector(arrow.makeData({ type: new arrow.Int64(), length: m, nullCount: 0, data: new BigInt64Array(qW.buffer) })),
+    source: arrow.makeVector(dictColumn(src, sources)),
+    date: arrow.makeVector(arrow.makeData({ type: new arrow.DateDay(), length: m, nullCount: 0, data: date })),
+  };
+  if (monthKeys) columns.month = arrow.makeVector(dictColumn(monthKeys, [...months.keys()]));
+  return new arrow.Table(columns);
+}
