@@ -32,7 +32,7 @@ async function expand(spec: string): Promise<string[]> {
   if (st?.isFile()) return [spec];
   if (st?.isDirectory()) {
     const files = await walk(spec);
-    if (files.length === 0) throw new NotFoundError(`input directory ${spec} holds no files (hidden ones are skipped)`);
+    if (files.length === 0) throw new NotFoundError(`input directory ${spec} holds no data files (hidden, _-prefixed and sidecar files such as sensors.csv and truth.json are skipped)`);
     return files;
   }
   if (st) throw new NotFoundError(`input ${spec} is neither a file nor a directory`);
@@ -43,10 +43,17 @@ async function expand(spec: string): Promise<string[]> {
   return files.sort(byPath);
 }
 
+/**
+ * Files a directory of exports carries beside its data, never read as data when a whole directory is given: the
+ * sensor list (pass it with --sensors) and the simulator's ground truth. Hidden and `_` files (Hadoop's markers such
+ * as _SUCCESS) are skipped too. Named explicitly, as a file or a glob, any of them is read.
+ */
+export const SIDECAR_FILES: ReadonlySet<string> = new Set(['sensors.csv', 'sensors.json', 'truth.json']);
+
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.')) continue;
+    if (e.name.startsWith('.') || e.name.startsWith('_') || SIDECAR_FILES.has(e.name)) continue;
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...(await walk(p)));
     else if (e.isFile() || (e.isSymbolicLink() && (await stat(p).catch(() => null))?.isFile())) out.push(p);

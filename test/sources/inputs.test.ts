@@ -25,16 +25,18 @@ function tree(): { dir: string; cleanup: () => void } {
   writeFileSync(path.join(t.dir, '.secret.csv'), 'hidden\n');
   writeFileSync(path.join(t.dir, '.hidden', 'x.csv'), 'hidden\n');
   writeFileSync(path.join(t.dir, 'b', 'g.csv.gz'), gzipSync('gz\n'));
+  for (const sidecar of ['sensors.csv', 'truth.json', '_SUCCESS']) writeFileSync(path.join(t.dir, sidecar), 'not data\n');
   return t;
 }
 
-test('a directory is read recursively, hidden files and directories skipped, sorted by path', async () => {
+test('a directory is read recursively, hidden, _-prefixed and sidecar files (sensors.csv, truth.json) skipped, sorted by path', async () => {
   const t = tree();
   try {
     const inputs = await resolveInputs(t.dir);
     const rel = inputs.map((i) => path.relative(t.dir, i.file));
     assert.deepEqual(rel, ['a.csv', 'b/c.jsonl', 'b/deep/z.csv', 'b/g.csv.gz']);
     assert.deepEqual(await Promise.all(inputs.map(text)), ['a\n', 'c\n', 'z\n', 'gz\n']);
+    assert.deepEqual((await resolveInputs(path.join(t.dir, 'sensors.csv'))).length, 1, 'named explicitly, a sidecar is read');
   } finally {
     t.cleanup();
   }
