@@ -4,6 +4,7 @@
 #   peer.py spark-load <csv> <table>      peer.py spark-merge <csv> <table>   (one JVM per call: its start-up counts)
 #   peer.py count <table>                 rows and distinct (sensor_id, ts) keys, read by delta-rs
 #   peer.py report <work-dir>             folds the JSON lines into the table and one JSON line
+#   peer.py memory <report.json> <rss> <bytes>  the --memory run's line
 import glob
 import json
 import os
@@ -172,10 +173,20 @@ def report(work):
     print(json.dumps(summary))
 
 
+def memory(out, rss, size):
+    with open(out) as f:
+        r = json.load(f)
+    rss, size = int(rss), int(size)
+    print(f"input {size / 1e9:.2f} GB, {r['read']:,} records: written {r['written']:,}, {r['seconds']:.0f} s, {r['rows_per_second']:,} rows/s")
+    print(f"peak RSS {rss / 2**20:,.0f} MiB (target <= 1024 MiB): {'ok' if rss <= 2**30 else 'OVER'}")
+    print(json.dumps({"bench": "backfill-memory", "inputBytes": size, "records": r["read"], "written": r["written"],
+                      "seconds": r["seconds"], "maxRssBytes": rss, "withinTarget": rss <= 2**30}))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     fns = {"deltars-load": deltars_load, "deltars-merge": deltars_merge, "spark-load": spark_load,
-           "spark-merge": spark_merge, "count": count, "report": report}
+           "spark-merge": spark_merge, "count": count, "report": report, "memory": memory}
     if cmd not in fns:
         sys.exit("usage: peer.py deltars-load|deltars-merge|spark-load|spark-merge|count|report ...")
     fns[cmd](*args)
