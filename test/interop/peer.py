@@ -494,6 +494,49 @@ def cmd_deltars_append(req):
     return {"version": DeltaTable(req["path"]).version()}
 
 
+def arrow_rows(data):
+    names = data.column_names
+    cols = [canon_arrow(data.column(i)) for i in range(data.num_columns)]
+    return [{n: c[r] for n, c in zip(names, cols)} for r in range(data.num_rows)]
+
+
+def cmd_deltars_sql(req):
+    """SQL over delta-rs tables (DataFusion, pruning files by the log's stats): rows in the result's order."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, QueryBuilder
+
+    qb = QueryBuilder()
+    for name, p in req["tables"].items():
+        qb = qb.register(name, DeltaTable(p))
+    return arrow_rows(pa.RecordBatchReader.from_stream(qb.execute(req["sql"])).read_all())
+
+
+_FILTER_OPS = {
+    "=": lambda f, v: f == v, "!=": lambda f, v: f != v, "<": lambda f, v: f < v,
+    "<=": lambda f, v: f <= v, ">": lambda f, v: f > v, ">=": lambda f, v: f >= v,
+}
+
+
+def cmd_deltars_filter(req):
+    """delta-rs's pyarrow path, to_pyarrow_table(filters=...): the AND of [column, op, canonical value] terms,
+    each value decoded by its column's Delta type (a timestamp is a decimal string of microseconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    table = DeltaTable(req["path"])
+    delta_types = {f["name"]: f["type"] for f in json.loads(table.schema().to_json())["fields"]}
+    expr = None
+    for column, op, value in req["filters"]:
+        t = delta_types[column]
+        term = _FILTER_OPS[op](pc.field(column), pa.scalar(decode_py(value, t), type=arrow_type(t)))
+        expr = term if expr is None else expr & term
+    data = table.to_pyarrow_table(columns=req.get("columns"), filters=expr)
+    schema = [{"name": n, "type": type_string(delta_types[n]) if n in delta_types else str(data.schema.field(n).type)}
+              for n in data.column_names]
+    return {"schema": schema, "rows": sort_rows(arrow_rows(data))}
+
+
 COMMANDS = {
     "ping": lambda _req: "pong",
     "spark_start": cmd_spark_start,
@@ -506,6 +549,8 @@ COMMANDS = {
     "deltars_history": cmd_deltars_history,
     "deltars_version": cmd_deltars_version,
     "deltars_append": cmd_deltars_append,
+    "deltars_sql": cmd_deltars_sql,
+    "deltars_filter": cmd_deltars_filter,
 }
 
 

@@ -42,6 +42,8 @@ export interface DeltaRsAppendOptions {
   rows: PeerRow[];
   partitionBy?: string[];
 }
+/** One term of a delta-rs filtered read: [column, op, value in the canonical encoding of the column's type]. */
+export type PeerFilter = [column: string, op: '=' | '!=' | '<' | '<=' | '>' | '>=', value: unknown];
 export interface PeerOptions {
   /** Per-request timeout; on expiry the peer is killed, since it is stuck. Default 180 s. */
   timeoutMs?: number;
@@ -64,6 +66,10 @@ export interface Peers {
   deltaRsAppend(path: string, opts: DeltaRsAppendOptions): Promise<number>;
   sparkVersion(path: string): Promise<number>;
   deltaRsVersion(path: string): Promise<number>;
+  /** Rows of a SQL statement run by delta-rs (DataFusion) over `tables` (name -> path), in the result's order. */
+  deltaRsSql(sql: string, tables: Record<string, string>): Promise<PeerRow[]>;
+  /** delta-rs's pyarrow read with filters (the AND of the terms), sorted like deltaRsRead. */
+  deltaRsFilter(path: string, filters: PeerFilter[], columns?: string[]): Promise<PeerRows>;
   close(): Promise<void>;
 }
 
@@ -146,6 +152,13 @@ class PeerProcess implements Peers {
   }
   deltaRsVersion(p: string): Promise<number> {
     return this.call('deltars_version', { path: p }) as Promise<number>;
+  }
+
+  deltaRsSql(sql: string, tables: Record<string, string>): Promise<PeerRow[]> {
+    return this.call('deltars_sql', { sql, tables }) as Promise<PeerRow[]>;
+  }
+  async deltaRsFilter(p: string, filters: PeerFilter[], columns?: string[]): Promise<PeerRows> {
+    return sorted((await this.call('deltars_filter', { path: p, filters, columns })) as PeerRows);
   }
 
   async close(): Promise<void> {
