@@ -1,13 +1,26 @@
-// `sensorlake table describe|history|scan|checkpoint|vacuum <table-dir>`: thin wrappers over DeltaTable.
+// `sensorlake table describe|history|scan|checkpoint|optimize|vacuum <table-dir>`: thin wrappers over DeltaTable.
 
 import { Command, Option } from 'commander';
 import { DeltaTable, type VersionSelector } from '../delta/table.js';
 import { plainRows, csvCell } from './rows.js';
 import { out, printTable } from './output.js';
+import { InvalidArgumentError } from '../errors.js';
 
 function selector(o: { version?: string; timestamp?: string }): VersionSelector {
   return { version: o.version === undefined ? undefined : Number(o.version), timestamp: o.timestamp };
 }
+
+const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A byte size as Spark writes it: 134217728, 128m, 128MB, 128MiB (k, m, g, t are powers of 1024, as in Spark). */
+export function parseByteSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  const bytes = m ? Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
+  if (!(bytes > 0)) throw new InvalidArgumentError(`${flag} '${text}' is not a size; write e.g. 134217728, 128MB or 1GB`);
+  return bytes;
+}
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export function tableCommand(): Command {
   const cmd = new Command('table').description('inspect and maintain a Delta table');
@@ -110,6 +123,31 @@ export function tableCommand(): Command {
       const r = await (await DeltaTable.open(dir)).checkpoint();
       if (o.json) return out(JSON.stringify(r));
       out(`checkpoint at version ${r.version}: ${r.size} actions, ${r.numOfAddFiles} files, ${r.sizeInBytes} bytes`);
+    });
+
+  cmd
+    .command('optimize <table-dir>')
+    .description('compact small files into sorted files of about the target size (dataChange=false, like Spark OPTIMIZE)')
+    .option('--where <predicate>', "only partitions matching this partition predicate, e.g. \"date = '2024-01-01'\"")
+    .option('--target-size <size>', 'size of the files to write, e.g. 128MB, 1GB (k/m/g are powers of 1024)', '128MB')
+    .option('--min-size <size>', 'leave files at or above this size alone (default: 3/4 of the target size)')
+    .option('--max-rows-per-file <n>', 'rows per new file at most; bounds memory (default 2000000)')
+    .option('--sort-by <columns>', "comma-separated sort columns for the new files (default: sensor_id,ts when present); '' for none")
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, o: { where?: string; targetSize: string; minSize?: string; maxRowsPerFile?: string; sortBy?: string; json?: boolean }) => {
+      const table = await DeltaTable.open(dir);
+      const before = (await table.snapshot()).files().length;
+      const r = await table.optimize({
+        where: o.where,
+        targetFileBytes: parseByteSize(o.targetSize, '--target-size'),
+        minFileBytes: o.minSize === undefined ? undefined : parseByteSize(o.minSize, '--min-size'),
+        maxRowsPerFile: o.maxRowsPerFile === undefined ? undefined : Number(o.maxRowsPerFile),
+        sortBy: o.sortBy === undefined ? undefined : o.sortBy.split(',').map((s) => s.trim()).filter(Boolean),
+      });
+      if (o.json) return out(JSON.stringify({ ...r, filesBefore: before, filesAfter: before - r.filesRemoved + r.filesAdded }));
+      if (r.version === null) return out(`nothing to compact: ${before} file(s), none small enough with a partner in its partition`);
+      out(`optimized at version ${r.version}: ${r.filesRemoved} file(s), ${mb(r.bytesBefore)} -> ${r.filesAdded} file(s), ${mb(r.bytesAfter)}`);
+      out(`  ${r.partitionsOptimized} partition(s), ${r.numBatches} bin(s), ${r.rowsRewritten} rows rewritten; table files ${before} -> ${before - r.filesRemoved + r.filesAdded}`);
     });
 
   cmd

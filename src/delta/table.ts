@@ -12,12 +12,14 @@ import { writeTable, type WriteData, type WriteOptions, type WriteResult } from 
 import { writeCheckpoint, type CheckpointResult } from './operations/checkpoint.js';
 import { vacuum, type VacuumOptions, type VacuumResult } from './operations/vacuum.js';
 import { readHistory, type HistoryEntry } from './operations/history.js';
+import { optimize, type OptimizeOptions, type OptimizeResult } from './operations/optimize.js';
 import { scanSnapshot, collectScan, selectFiles, type ScanOptions } from './scan.js';
 import { toArrowSchema } from './kernel/schema.js';
 import type { WriteInput } from './write/conform.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type { WriteOptions, WriteResult, CheckpointResult, VacuumOptions, VacuumResult, HistoryEntry, ScanOptions, WriteInput, WriteData };
+export type { OptimizeOptions, OptimizeResult };
 export { Snapshot };
 export type { StructType, StructField, DataType, PrimitiveType } from './kernel/schema.js';
 export { field, struct } from './kernel/schema.js';
@@ -129,6 +131,15 @@ export class DeltaTable {
   /** Writes a checkpoint of the latest version. */
   async checkpoint(): Promise<CheckpointResult> {
     return writeCheckpoint(this.storage, await this.snapshot());
+  }
+
+  /**
+   * Compacts small files (OPTIMIZE): per partition, bins of small files are rewritten sorted into files of about
+   * targetFileBytes, committed with dataChange=false. Concurrent appends never make it fail; a concurrent removal
+   * of a file it compacts does (ConflictError). Returns version null when there was nothing to compact.
+   */
+  async optimize(opts: OptimizeOptions = {}): Promise<OptimizeResult> {
+    return optimize(this.storage, defaultPool(), opts);
   }
 
   /** Deletes files no longer referenced within the retention period (7 days by default). */

@@ -23,6 +23,11 @@ export interface TransactionFootprint {
   /** appIds the transaction writes txn actions for. */
   txnAppIds: ReadonlySet<string>;
   changesMetadata: boolean;
+  /**
+   * False when none of the transaction's file actions changes data (compaction: removes and adds with
+   * dataChange=false). Absent means true.
+   */
+  dataChange?: boolean;
 }
 
 /** Throws ConflictError naming the rule and the winning version when `winner` invalidates our transaction. */
@@ -42,7 +47,14 @@ export function checkConflict(ours: TransactionFootprint, winner: Action[], winn
       }
     }
   }
-  if (!ours.isBlindAppend && ours.readPredicate !== 'none') {
+  // A transaction that changes no data runs at snapshot isolation, as in Spark (OptimisticTransaction's
+  // getIsolationLevelToUse picks SnapshotIsolation when every file action has dataChange=false, and the
+  // ConflictChecker then checks no concurrently added files; delta-rs does the same). The reason: a compaction
+  // rewrites rows it read without changing them, so rows a concurrent append adds, even into the partitions it
+  // compacts, are neither lost nor duplicated; the new files stay live beside the compacted ones. What can break it
+  // is a winner removing a file it compacted (checked below) or changing protocol or metadata (checked above).
+  const snapshotIsolation = ours.dataChange === false;
+  if (!ours.isBlindAppend && ours.readPredicate !== 'none' && !snapshotIsolation) {
     for (const a of winner) {
       if (!('add' in a) || !a.add.dataChange) continue;
       if (ours.readPredicate === 'all' || mayMatchFile(ours.readPredicate, a.add)) {
