@@ -1,13 +1,14 @@
-// Pass 2: the staged windows in increasing order, each one commit on `readings` under txn(jobId, window index);
-// windows the job already committed are skipped. A window over the row budget goes in sensor buckets, one commit
-// each: the last carries txn(jobId, window), the others txn(bucket appId, bucket index) to resume within the window.
+// Pass 2: the staged windows in increasing order, each exactly one commit on `readings` under txn(jobId, window
+// index), also when it writes nothing; windows the job already committed are skipped. A window over the row budget
+// is read in sensor buckets whose pieces stream into that one commit, so memory stays bounded by the budget.
 
+import { promises as fs } from 'node:fs';
 import type { DeltaTable } from '../delta/table.js';
-import { bucketAppId, planBuckets } from './buckets.js';
+import { planBuckets, splitBuckets } from './buckets.js';
 import type { PartitionScheme } from './lake.js';
 import { windowRange } from './plan.js';
 import type { WindowSpill } from './staging.js';
-import { processWindow, type WindowOutcome } from './window.js';
+import { planWindow, writeWindow, type WindowJob, type WindowOutcome, type WindowPlan } from './window.js';
 
 export interface WindowTotals {
   windows: number;
@@ -34,6 +35,8 @@ export interface CommitWindowsInput {
   sensors: string[];
   sources: string[];
   rowBudget: number;
+  /** Rows buffered before a spill to disk (splitting a bucketed window's staging file). */
+  flushRows: number;
   onWindow?: (done: number, total: number, written: number) => void;
 }
 
@@ -77,38 +80,43 @@ export async function commitWindows(input: CommitWindowsInput): Promise<WindowTo
     sensors: input.sensors,
     sources: input.sources,
   };
-  for (let k = 0; k < windows.length; k++) {
+  const jobOf = async (k: number): Promise<WindowJob> => {
     const w = windows[k];
     const rows = spill.counts.get(w)!;
     const stagingFile = spill.fileOf(w);
-    const range = windowRange(w, input.windowUs);
+    let buckets: WindowJob['buckets'];
+    if (rows > input.rowBudget) {
+      const planned = await planBuckets(stagingFile, input.sensors, input.rowBudget);
+      const files = await splitBuckets(stagingFile, planned, input.sensors.length, input.flushRows);
+      await fs.rm(stagingFile, { force: true });
+      buckets = planned.map((bucket, b) => ({ bucket, file: files[b] }));
+    }
+    return { ...base, stagingFile, buckets, range: windowRange(w, input.windowUs), txn: { appId: jobId, version: w }, rows };
+  };
+  const small = (k: number): boolean => k < windows.length && windows[k] > done && spill.counts.get(windows[k])! <= input.rowBudget;
+  // The next window, planned while this one is written (see planWindow).
+  let ahead: { k: number; plan: Promise<WindowPlan> } | null = null;
+  for (let k = 0; k < windows.length; k++) {
+    const w = windows[k];
+    const rows = spill.counts.get(w)!;
     if (w <= done) {
       t.skipped++;
       t.alreadyCommitted += rows;
-    } else if (rows <= input.rowBudget) {
-      const o = await processWindow({ ...base, stagingFile, range, txn: { appId: jobId, version: w }, rows });
+    } else {
+      if (rows > input.rowBudget) t.bucketed++;
+      const plan = ahead?.k === k ? await ahead.plan : await planWindow(await jobOf(k));
+      ahead = null;
+      // Two small windows in memory at once stay within the row budget.
+      if (small(k + 1) && rows + spill.counts.get(windows[k + 1])! <= input.rowBudget) {
+        const next = jobOf(k + 1).then(planWindow);
+        next.catch(() => undefined); // awaited on the next turn; a failure is reported there
+        ahead = { k: k + 1, plan: next };
+      }
+      const o = await writeWindow(plan);
       add(o);
       if (o.committed) t.committed++;
       else if (o.skipped) t.skipped++;
-    } else {
-      t.bucketed++;
-      const buckets = await planBuckets(stagingFile, input.sensors, input.rowBudget);
-      const appId = bucketAppId(jobId, w, buckets);
-      const bucketsDone = (await table.txnVersion(appId)) ?? -1;
-      let committed = false;
-      for (let b = 0; b < buckets.length; b++) {
-        const bucket = buckets[b];
-        if (b <= bucketsDone) {
-          t.alreadyCommitted += bucket.rows;
-          continue;
-        }
-        const txn = b === buckets.length - 1 ? { appId: jobId, version: w } : { appId, version: b };
-        const o = await processWindow({ ...base, stagingFile, range, bucket, txn, rows: bucket.rows });
-        add(o);
-        committed ||= o.committed;
-      }
-      if (committed) t.committed++;
-      else if (bucketsDone >= 0) t.skipped++;
+      if (plan.job.buckets) for (const b of plan.job.buckets) await fs.rm(b.file, { force: true });
     }
     input.onWindow?.(k + 1, windows.length, t.written);
   }

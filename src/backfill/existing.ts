@@ -60,8 +60,6 @@ function utf8Reader(col: arrow.Data, intern: (s: string) => number): (i: number)
 
 export interface ExistingScan {
   where: string;
-  /** Keep only rows whose sensor (a name id) passes; all rows when absent. */
-  keep?: (nameId: number) => boolean;
   /** Read value_text and source too (needed when rows are rewritten). */
   full: boolean;
 }
@@ -83,7 +81,6 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
     const src = scan.full ? utf8Reader(b.getChild('source')!.data[0], (s) => sources.id(s)) : null;
     for (let i = 0; i < n; i++) {
       const id = name(i);
-      if (scan.keep && !scan.keep(id)) continue;
       const text = hasText ? ((textVec.get(i) as string | null) ?? null) : null;
       // quality is a 32-bit StatusCode held in a long: the low word is all of it.
       buf.push(tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0), id, value.getValid(i) ? vv[i] : null, text, qw[2 * i] >>> 0, src ? src(i) : -1, 0);
@@ -101,4 +98,11 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
     name: buf.sid.subarray(0, n),
     src: buf.file.subarray(0, n),
   };
+}
+
+/** How many table rows match `where` (replace mode needs no more than that of them). */
+export async function countExisting(table: DeltaTable, where: string): Promise<number> {
+  let n = 0;
+  for await (const b of table.scan({ where, columns: ['ts'] })) n += b.numRows;
+  return n;
 }

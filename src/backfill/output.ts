@@ -12,8 +12,8 @@ export interface OutputPart {
   rows: KeyedRows;
   /** Row indices in key order. */
   idx: Uint32Array;
-  /** Source-name id of a row. */
-  src: (i: number) => number;
+  /** Source-name id of each row. */
+  src: Int32Array;
 }
 
 /** A dictionary-encoded string column; key -1 is null. */
@@ -48,7 +48,41 @@ export function buildReadings(parts: OutputPart[], rankNames: string[], sources:
   const pos = parts.map(() => 0);
   let lastDay = Number.NaN;
   let lastMonth = 0;
-  for (let o = 0; o < m; o++) {
+  if (parts.length === 1 && !monthKeys) {
+    // One part (every first load, and merges that keep existing rows): a straight gather, column by column.
+    const { rows: r, idx } = parts[0];
+    const { ts, rank, valid, quality } = r;
+    const srcOf = parts[0].src;
+    const val = r.value;
+    for (let o = 0; o < m; o++) {
+      const i = idx[o];
+      const t = ts[i];
+      const hi = Math.floor(t / TWO_32);
+      tsW[2 * o] = t - hi * TWO_32;
+      tsW[2 * o + 1] = hi;
+      date[o] = Math.floor(t / US_PER_DAY);
+      sensor[o] = rank[i];
+      qW[2 * o] = quality[i] | 0;
+      src[o] = srcOf[i];
+    }
+    for (let o = 0; o < m; o++) {
+      const i = idx[o];
+      if (valid[i]) {
+        value[o] = val[i];
+        validBits[o >> 3] |= 1 << (o & 7);
+      } else nulls++;
+    }
+    if (r.text) {
+      for (let o = 0; o < m; o++) {
+        const tx = r.text[idx[o]];
+        if (tx !== null) {
+          text ??= new Array<string | null>(m).fill(null);
+          text[o] = tx;
+        }
+      }
+    }
+  }
+  for (let o = parts.length === 1 && !monthKeys ? m : 0; o < m; o++) {
     // The part whose next row has the smallest key (parts are few: incoming and carried-over).
     let best = 0;
     for (let p = 1; p < parts.length; p++) {
@@ -81,7 +115,7 @@ export function buildReadings(parts: OutputPart[], rankNames: string[], sources:
       text[o] = tx;
     }
     qW[2 * o] = r.quality[i] | 0;
-    src[o] = part.src(i);
+    src[o] = part.src[i];
     const day = Math.floor(t / US_PER_DAY);
     date[o] = day;
     if (monthKeys) {

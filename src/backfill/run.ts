@@ -1,5 +1,5 @@
 // backfill(): the whole job in one call. Pass 1 reads and stages every input (no commit until all were read), pass 2
-// commits window after window under txn(jobId, window), then the quarantine chunks and the sensors upsert, each
+// makes one commit per window under txn(jobId, window), then the quarantine chunks and the sensors upsert, each
 // txn-guarded too, so a run killed at any instant and started again ends with every row written exactly once.
 
 import { promises as fs } from 'node:fs';
@@ -111,6 +111,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
       sensors: dict.names,
       sources,
       rowBudget: o.rowBudget,
+      flushRows: o.flushRows,
       onWindow: (windowsDone, windowsTotal, rowsWritten) => emit({ windowsDone, windowsTotal, rowsWritten }),
     });
 

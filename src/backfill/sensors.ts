@@ -21,6 +21,7 @@ interface Observed {
 /** Per-sensor evidence gathered while staging, keyed by the run's sensor index. */
 export class SensorObserver {
   private seen: Observed[] = [];
+  private full = new Uint8Array(64);
 
   observe(sid: number, ts: number, numeric: boolean, text: boolean): void {
     let o = this.seen[sid];
@@ -34,6 +35,21 @@ export class SensorObserver {
     }
     if (numeric) o.numeric = true;
     if (text) o.text = true;
+    if (o.numeric && o.steps.length >= SAMPLE && sid < this.full.length) this.full[sid] = 1;
+  }
+
+  /**
+   * 1 for each sensor (of the first `sensors`) that has seen a numeric value and a full sample of steps: further
+   * numeric or empty readings of it change nothing, so a caller may skip observing them.
+   */
+  saturation(sensors: number): Uint8Array {
+    if (this.full.length < sensors) {
+      const f = new Uint8Array(Math.max(sensors, this.full.length * 2));
+      f.set(this.full);
+      this.full = f;
+      // Sensors seen before the array grew are marked on their next observation.
+    }
+    return this.full;
   }
 
   /** 'state' when none of the sensor's values was numeric but some were text; else 'numeric'. */

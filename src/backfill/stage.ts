@@ -6,6 +6,7 @@ import type { RejectReason, SourceChunk } from '../sources/batch.js';
 import type { RejectSpill } from './quarantine.js';
 import { RowBuffer } from './rows.js';
 import type { SensorObserver } from './sensors.js';
+import { isPlain, stagePlain } from './stage-plain.js';
 import { appendSegment, readSegments, WindowSpill } from './staging.js';
 import { recordJson, validateBatch, type SensorDict, type ValidationRules } from './validate.js';
 
@@ -79,7 +80,16 @@ export async function stageInputs(input: StageInput): Promise<StageResult> {
     res.dst.ambiguous += chunk.dst.ambiguous;
     res.dst.nonexistent += chunk.dst.nonexistent;
     for (const r of chunk.rejects) await quarantine(f, r.raw, r.reason, r.message, r.location, r.locationKind);
-    if (chunk.batch) {
+    if (chunk.batch && isPlain(chunk.batch)) {
+      const found: { raw: string; reason: RejectReason; message: string; loc: number }[] = [];
+      const r = stagePlain(chunk.batch, { dict, rules, windowUs, spill, observer, file: f, reject: (raw, reason, message, loc) => found.push({ raw, reason, message, loc }) });
+      c.staged += r.staged;
+      res.outOfRange += r.outOfRange;
+      if (r.flushDue) flushDue = true;
+      lastBuffer = null;
+      lastWindow = Number.NaN;
+      for (const x of found) await quarantine(f, x.raw, x.reason, x.message, x.loc, chunk.locationKind);
+    } else if (chunk.batch) {
       const found: { raw: string; reason: RejectReason; message: string; loc: number }[] = [];
       const v = validateBatch(chunk.batch, dict, rules, {
         row: (ts, sid, value, text, q, loc) => stage(ts, sid, value, text, q, f, loc),
@@ -91,7 +101,7 @@ export async function stageInputs(input: StageInput): Promise<StageResult> {
       for (const r of found) await quarantine(f, r.raw, r.reason, r.message, r.loc, chunk.locationKind);
     }
     if (pending.n >= input.flushRows) {
-      await appendSegment(textFile, pending.toIPC());
+      await appendSegment(textFile, pending);
       pending = new RowBuffer(1024);
     }
     if (flushDue) {
@@ -101,7 +111,7 @@ export async function stageInputs(input: StageInput): Promise<StageResult> {
     }
     input.onChunk?.(chunk, rowsRead);
   }
-  if (pending.n > 0) await appendSegment(textFile, pending.toIPC());
+  if (pending.n > 0) await appendSegment(textFile, pending);
   pending = new RowBuffer(16);
 
   // Text readings of sensors whose kind was open: settled now that every value of the input was seen.

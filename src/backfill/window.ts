@@ -1,21 +1,30 @@
-// Pass 2 for one window (or one sensor bucket of a window too big for memory): loads its staged rows, dedups them
-// within the input and against the table, and makes exactly one commit on `readings` under the given txn.
+// Pass 2 for one window: loads its staged rows (bucket by bucket when over the row budget), dedups them within the
+// input and against the table, and streams what it writes into exactly one commit on `readings` under the txn.
 
 import type * as arrow from 'apache-arrow';
-import type { DeltaTable } from '../delta/table.js';
+import os from 'node:os';
+import type { DeltaTable, WriteData, WriteOptions } from '../delta/table.js';
+import type { Bucket } from './buckets.js';
 import { dedupInput, mergeWithTable, orderByKey } from './dedup.js';
-import { Names, readExisting, type ExistingRows } from './existing.js';
+import { countExisting, Names, readExisting, type ExistingRows } from './existing.js';
 import { rangePredicate, sensorPredicate, type PartitionScheme } from './lake.js';
 import { buildReadings, type OutputPart } from './output.js';
 import type { WindowRange } from './plan.js';
-import { RowBuffer } from './rows.js';
-import { readSegments } from './staging.js';
+import { SensorlakeError } from '../errors.js';
+import { loadInKeyOrder, type KeyOrdered } from './key-order.js';
 
 /** Rows per data file: smaller than the writer's default to bound the encoder workers' memory (and prune finer). */
 const FILE_ROWS = 1_000_000;
+/** Files are not cut smaller than this to keep every encoder worker busy. */
+const MIN_FILE_ROWS = 250_000;
 
-/** Up to this many sensors, scans and replaces name them (IN); beyond, they cover the window's whole range. */
-const IN_LIMIT = 64;
+/**
+ * Rows per data file for a window (or bucket) of `rows`: FILE_ROWS, or less so that it makes at least one file per
+ * core, since the files of one write are what the Parquet encoder workers work on in parallel.
+ */
+export function fileRows(rows: number, cores = os.availableParallelism()): number {
+  return Math.max(MIN_FILE_ROWS, Math.min(FILE_ROWS, Math.ceil(rows / cores)));
+}
 
 export interface WindowJob {
   table: DeltaTable;
@@ -25,12 +34,12 @@ export interface WindowJob {
   /** The run's sensor ids by index, and source names by input file index. */
   sensors: string[];
   sources: string[];
-  stagingFile: string;
   range: WindowRange;
-  /** A bucket: only sensors whose mask is 1, all with ids in [lo, hi]. */
-  bucket?: { mask: Uint8Array; lo: string; hi: string };
+  /** The window's rows: its whole staging file, or one file per sensor bucket (see splitBuckets). */
+  stagingFile: string;
+  buckets?: { bucket: Bucket; file: string }[];
   txn: { appId: string; version: number };
-  /** Rows expected (to size buffers). */
+  /** Rows staged for the window. */
   rows: number;
 }
 
@@ -50,120 +59,174 @@ export interface WindowOutcome {
   perFile: Map<number, [number, number]>;
 }
 
-async function loadIncoming(job: WindowJob): Promise<RowBuffer> {
-  const rows = new RowBuffer(Math.max(16, job.rows));
-  const mask = job.bucket?.mask;
-  for await (const b of readSegments(job.stagingFile)) {
-    for (let i = 0; i < b.n; i++) if (!mask || mask[b.sid[i]]) rows.pushFrom(b, i);
+function emptyOutcome(read: number): WindowOutcome {
+  return { committed: false, skipped: false, version: null, read, written: 0, duplicates: 0, conflictsInInput: 0, conflictsWithTable: 0, replaced: 0, perFile: new Map() };
+}
+
+function fold(into: WindowOutcome, o: WindowOutcome): void {
+  into.written += o.written;
+  into.duplicates += o.duplicates;
+  into.conflictsInInput += o.conflictsInInput;
+  into.conflictsWithTable += o.conflictsWithTable;
+  into.replaced += o.replaced;
+  for (const [f, [w, d]] of o.perFile) {
+    const c = into.perFile.get(f) ?? [0, 0];
+    c[0] += w;
+    c[1] += d;
+    into.perFile.set(f, c);
   }
-  return rows;
 }
 
-/** Ranks names by UTF-8 byte order, the order Delta stats and predicates compare strings in. */
-function rankNames(names: string[]): { rank: Int32Array; byRank: string[] } {
-  const keyed = names.map((s, id) => ({ id, b: Buffer.from(s, 'utf8') }));
-  keyed.sort((x, y) => Buffer.compare(x.b, y.b));
-  const rank = new Int32Array(names.length);
-  keyed.forEach((k, r) => (rank[k.id] = r));
-  return { rank, byRank: keyed.map((k) => names[k.id]) };
+interface Context {
+  job: WindowJob;
+  /** The window's time range as a predicate (partition bounds spelled out). */
+  rangeWhere: string;
+  /** Whether the table has any data file that may hold rows of the window; if not, there is nothing to scan. */
+  overlap: boolean;
+  /** The commit replaces the window's rows of the incoming sensors whatever a bucket finds: carry over all kept ones. */
+  replacing: boolean;
 }
 
-/** What a window commits, and its counts; the staged and existing rows it was made from are no longer held. */
+/** What one set of rows (the window, or a bucket) writes, and its counts. */
 interface Prepared {
   outcome: WindowOutcome;
   data: arrow.Table | null;
-  /** The replaceWhere predicate, when the commit replaces table rows. */
-  replaceWhere: string | null;
+  /** Sensor ids of the incoming rows. */
+  present: string[];
+  /** Table rows of these sensors in the window must give way (replace, or keep-incoming conflicts). */
+  rewrite: boolean;
 }
 
-export async function processWindow(job: WindowJob): Promise<WindowOutcome> {
-  // Preparing in its own call lets the window's working arrays be collected while the Parquet files are written.
-  const { outcome, data, replaceWhere } = await prepareWindow(job);
-  if (!data) return outcome;
+/** A window ready to be written: its data (or the stream of its buckets' pieces) and write options. */
+export interface WindowPlan {
+  job: WindowJob;
+  data: WriteData;
+  opts: WriteOptions;
+  /** Counts so far (a bucket stream adds to them as the writer pulls its pieces). */
+  total: WindowOutcome;
+}
+
+/**
+ * Reads, dedups and builds a whole window now (its rows fit the row budget), or sets up the stream of its buckets.
+ * Planning touches no table state the window's own commit depends on, so the next window can be planned while this
+ * one's Parquet files are encoded; the writes themselves must run one after the other, in window order.
+ */
+export async function planWindow(job: WindowJob): Promise<WindowPlan> {
+  const rangeWhere = rangePredicate(job.range.startUs, job.range.endUs, job.partition);
+  const overlap = (await job.table.files({ where: rangeWhere })).length > 0;
+  const ctx: Context = { job, rangeWhere, overlap, replacing: job.buckets !== undefined && overlap && (job.mode === 'replace' || job.onConflict === 'keep-incoming') };
+  const total = emptyOutcome(job.rows);
   // Rows come out of buildReadings sorted by (sensor_id, ts) already (sensor ids in UTF-8 byte order, as Delta stats
-  // compare them), so the writer's sortBy, which decodes a string per comparison to find that out, is left off.
-  const opts = { txn: job.txn, targetFileRows: FILE_ROWS };
-  const r = replaceWhere ? await job.table.write(data, { ...opts, mode: 'overwrite', replaceWhere }) : await job.table.write(data, opts);
-  outcome.committed = !r.skipped;
-  outcome.skipped = r.skipped;
-  outcome.version = r.version;
-  return outcome;
+  // compare them, buckets in that order too), so the writer's sortBy is left off.
+  const opts: WriteOptions = { txn: job.txn, targetFileRows: job.buckets ? FILE_ROWS : fileRows(job.rows) };
+  let data: WriteData;
+  let present: string[];
+  let rewrite: boolean;
+  if (!job.buckets) {
+    // Preparing in its own call lets the window's working arrays be collected while the Parquet files are written.
+    const p = await prepare(ctx, await loadInKeyOrder(job.stagingFile, job.sensors));
+    fold(total, p.outcome);
+    data = p.data ?? [];
+    present = p.present;
+    rewrite = p.rewrite;
+  } else {
+    // Which buckets rewrite is known only once each is read; a rewrite is then assumed whenever one is possible.
+    present = job.buckets.flatMap((b) => b.bucket.sids.map((s) => job.sensors[s]));
+    rewrite = ctx.replacing;
+    data = bucketPieces(ctx, job.buckets, total);
+  }
+  // One predicate covers every bucket: the window's range and all its incoming sensors (an IN set, cheap to test).
+  if (rewrite) Object.assign(opts, { mode: 'overwrite', replaceWhere: `${rangeWhere} AND ${sensorPredicate({ ids: present })}` });
+  return { job, data, opts, total };
 }
 
-async function prepareWindow(job: WindowJob): Promise<Prepared> {
-  const inc = await loadIncoming(job);
-  const n = inc.n;
-  const names = new Names();
-  const local = new Int32Array(job.sensors.length).fill(-1);
-  // Each row's name id for now; turned into its sensor rank in place once every name (the table's too) is known.
-  const nameOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = inc.sid[i];
-    if (local[s] < 0) local[s] = names.id(job.sensors[s]);
-    nameOf[i] = local[s];
+/** The window's one commit. */
+export async function writeWindow(plan: WindowPlan): Promise<WindowOutcome> {
+  const { job, total } = plan;
+  const r = await job.table.write(plan.data, plan.opts);
+  if (r.skipped) {
+    // Committed by someone else meanwhile: nothing of this run's counts stands.
+    return { ...emptyOutcome(job.rows), skipped: true };
   }
-  // Name ids below `present` are the sensors of the incoming rows; the table may add others after them.
-  const present = names.list.length;
-  const rewrites = job.mode === 'replace' || job.onConflict === 'keep-incoming';
-  const presentIds = present <= IN_LIMIT ? [...names.list] : undefined;
-  const where = [
-    rangePredicate(job.range.startUs, job.range.endUs, job.partition),
-    job.bucket ? sensorPredicate({ range: [job.bucket.lo, job.bucket.hi] }) : '',
-    presentIds ? sensorPredicate({ ids: presentIds }) : '',
-  ].filter(Boolean).join(' AND ');
-  const sources = new Names(job.sources);
-  const ex: ExistingRows = await readExisting(job.table, { where, full: rewrites, keep: rewrites ? undefined : (id) => id < present }, names, sources);
+  total.committed = true;
+  total.version = r.version;
+  return total;
+}
 
-  const { rank, byRank } = rankNames(names.list);
-  for (let i = 0; i < n; i++) nameOf[i] = rank[nameOf[i]];
-  const incRows = { n, rank: nameOf, ts: inc.ts, value: inc.value, valid: inc.valid, text: inc.text, quality: inc.quality, file: inc.file, loc: inc.loc };
-  for (let i = 0; i < ex.n; i++) ex.rank[i] = rank[ex.name[i]];
-  const order = orderByKey(incRows, byRank.length);
-  const d = dedupInput(incRows, order);
-  const exOrder = orderByKey(ex, byRank.length);
+/** The buckets' pieces, one at a time: a bucket is read, deduped and built only when the writer asks for it. */
+async function* bucketPieces(ctx: Context, buckets: { bucket: Bucket; file: string }[], total: WindowOutcome): AsyncGenerator<arrow.Table> {
+  for (const { file } of buckets) {
+    const data = await preparedData(ctx, file, total);
+    if (data) yield data;
+  }
+}
+
+async function preparedData(ctx: Context, file: string, total: WindowOutcome): Promise<arrow.Table | null> {
+  const p = await prepare(ctx, await loadInKeyOrder(file, ctx.job.sensors));
+  fold(total, p.outcome);
+  return p.data;
+}
+
+async function prepare(ctx: Context, loaded: KeyOrdered): Promise<Prepared> {
+  const { job } = ctx;
+  const inc = loaded.rows;
+  const n = inc.n;
+  const present = loaded.names;
+  // Name ids of the window's sensors are their ranks; the table's rows are of these sensors only (the scan says so).
+  const names = new Names(present);
+  const where = `${ctx.rangeWhere} AND ${sensorPredicate({ ids: present })}`;
+  const sources = new Names(job.sources);
+  const empty: ExistingRows = { n: 0, rank: new Int32Array(0), ts: new Float64Array(0), value: new Float64Array(0), valid: new Uint8Array(0), text: null, quality: new Uint32Array(0), name: new Int32Array(0), src: new Int32Array(0) };
+  // Replace needs only how many table rows give way; merge needs the rows themselves (all columns to rewrite them).
+  const gone = job.mode === 'replace' && ctx.overlap && n > 0 ? await countExisting(job.table, where) : 0;
+  const ex = job.mode === 'merge' && ctx.overlap && n > 0 ? await readExisting(job.table, { where, full: job.onConflict === 'keep-incoming' }, names, sources) : empty;
+  if (names.list.length !== present.length) {
+    throw new SensorlakeError(`${job.table.location}: a scan for sensors ${present.length} sensor ids returned rows of others (${names.list.slice(present.length, present.length + 3).join(', ')})`);
+  }
+  for (let i = 0; i < ex.n; i++) ex.rank[i] = ex.name[i];
+  const order = identity(n);
+  const d = dedupInput(inc, order);
 
   let write: Uint32Array = d.winners;
   let notWritten: Uint8Array | null = null;
   let keepExisting: Uint32Array | null = null;
   let conflictsWithTable = 0;
   let tableDuplicates = 0;
-  let replaced = 0;
-  if (job.mode === 'merge') {
-    const m = mergeWithTable(incRows, d.winners, ex, exOrder, job.onConflict);
+  let replaced = gone;
+  if (ex.n > 0) {
+    const exOrder = orderByKey(ex, present.length);
+    const m = mergeWithTable(inc, d.winners, ex, exOrder, job.onConflict);
     write = m.write;
     notWritten = m.notWritten;
     conflictsWithTable = m.conflicts;
     tableDuplicates = m.duplicates + (job.onConflict === 'keep-existing' ? m.conflicts : 0);
     replaced = m.overridden;
     if (m.dropExisting) keepExisting = exOrder.filter((j) => !m.dropExisting![j]);
-  } else if (ex.n > 0) {
-    // Replace: the incoming sensors' rows in the window give way; other sensors' rows are carried over.
-    keepExisting = exOrder.filter((j) => ex.name[j] >= present);
-    replaced = ex.n - keepExisting.length;
+    else if (ctx.replacing) keepExisting = exOrder;
   }
 
+  // [written, duplicates] per input file: counted in typed arrays (a window may hold rows of many files).
+  const files = job.sources.length;
+  const counts = new Float64Array(2 * files);
+  for (let i = 0; i < n; i++) counts[2 * inc.file[i] + (d.dropped[i] || (notWritten !== null && notWritten[i]) ? 1 : 0)]++;
   const perFile = new Map<number, [number, number]>();
-  for (let i = 0; i < n; i++) {
-    const f = inc.file[i];
-    let c = perFile.get(f);
-    if (!c) perFile.set(f, (c = [0, 0]));
-    if (d.dropped[i] || (notWritten && notWritten[i])) c[1]++;
-    else c[0]++;
-  }
-  const outcome: WindowOutcome = {
-    committed: false,
-    skipped: false,
-    version: null,
-    read: n,
-    written: write.length,
-    duplicates: d.duplicates + tableDuplicates,
-    conflictsInInput: d.conflicts,
-    conflictsWithTable,
-    replaced,
-    perFile,
-  };
-  if (write.length === 0 && keepExisting === null) return { outcome, data: null, replaceWhere: null };
-  const parts: OutputPart[] = [{ rows: incRows, idx: write, src: (i) => inc.file[i] }];
-  if (keepExisting) parts.push({ rows: ex, idx: keepExisting, src: (j) => ex.src[j] });
-  return { outcome, data: buildReadings(parts, byRank, sources.list, job.partition), replaceWhere: keepExisting ? where : null };
+  for (let f = 0; f < files; f++) if (counts[2 * f] + counts[2 * f + 1] > 0) perFile.set(f, [counts[2 * f], counts[2 * f + 1]]);
+  const outcome = emptyOutcome(n);
+  outcome.written = write.length;
+  outcome.duplicates = d.duplicates + tableDuplicates;
+  outcome.conflictsInInput = d.conflicts;
+  outcome.conflictsWithTable = conflictsWithTable;
+  outcome.replaced = replaced;
+  outcome.perFile = perFile;
+  const rewrite = gone > 0 || keepExisting !== null;
+  if (write.length === 0 && keepExisting === null) return { outcome, data: null, present, rewrite };
+  const parts: OutputPart[] = [{ rows: inc, idx: write, src: inc.file }];
+  if (keepExisting) parts.push({ rows: ex, idx: keepExisting, src: ex.src });
+  return { outcome, data: buildReadings(parts, present, sources.list, job.partition), present, rewrite };
+}
+
+function identity(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
 }

@@ -16,7 +16,8 @@ export class CsvRecords {
   end = 0;
   /** Why the record cannot be split (an unclosed quote, text after a closing quote), or null. */
   error: string | null = null;
-  private nextLine = 1;
+  /** 1-based line the next record starts on (the byte path of csv-bytes.ts advances it too). */
+  nextLine = 1;
   private nextQuote = -1;
   private readonly d: string;
   private readonly dc: number;

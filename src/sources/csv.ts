@@ -1,11 +1,14 @@
 // Narrow CSV source: one reading per row, columns found by header name or by index. Hand-parsed (csv-parse reached
 // 0.35 M rows/s here, well short of the 1.5 M needed); records are split by csv-record.ts, read by text-sink.ts.
 
+import { createReadStream } from 'node:fs';
 import { InvalidArgumentError, SchemaMismatchError } from '../errors.js';
 import type { SourceChunk, SourceInput, SourceOptions } from './batch.js';
+import { CsvBytes } from './csv-bytes.js';
 import { CsvRecords } from './csv-record.js';
+import { byteBlocks } from './lines.js';
 import { DEFAULT_FIELDS, type CsvOptions, type FieldMap, type QualityOptions } from './options.js';
-import { driveBlocks, TextSink, type BlockParser, type Labels } from './text-sink.js';
+import { TextSink, type BlockParser, type Labels } from './text-sink.js';
 
 export interface CsvReadOptions extends CsvOptions, SourceOptions {
   quality?: QualityOptions;
@@ -32,8 +35,84 @@ export function csvDialect(opts: { delimiter?: string; quote?: string; decimal?:
 /** The readings of a narrow CSV file (location: 1-based line, the header being line 1). */
 export async function* readCsv(input: SourceInput, opts: CsvReadOptions = {}): AsyncGenerator<SourceChunk> {
   const dialect = csvDialect(opts, input.file);
-  const parser = new NarrowCsv(input.file, opts, dialect);
-  yield* driveBlocks(input, parser, { quote: dialect.quote, delimiter: dialect.delimiter });
+  yield* parseCsv(input, input.open(), new NarrowCsv(input.file, opts, dialect), dialect);
+}
+
+async function* parseCsv(input: Pick<SourceInput, 'file' | 'bytesRead'>, stream: AsyncIterable<Buffer>, parser: NarrowCsv, dialect: CsvDialect, state?: { carry: number }): AsyncGenerator<SourceChunk> {
+  const sink = parser.sink;
+  const quote = dialect.quote === '' ? -1 : dialect.quote.charCodeAt(0);
+  let yielded = false;
+  for await (const block of byteBlocks(stream, { quote: dialect.quote, delimiter: dialect.delimiter, file: input.file, state })) {
+    // Blocks with a quote character (rare in sensor exports) and the header's block are read as text.
+    const plain = quote < 0 || (quote < 128 && block.indexOf(quote) < 0);
+    let bytes = plain ? parser.bytes : null;
+    let text = bytes ? null : block.toString('utf8');
+    let pos = 0;
+    for (;;) {
+      if (bytes) pos = bytes.run(block, pos);
+      else {
+        pos = parser.run(text!, pos);
+        // The header was just read: the rest of the block can go the byte way.
+        if (plain && parser.bytes && pos < text!.length) {
+          pos = Buffer.byteLength(text!.slice(0, pos));
+          bytes = parser.bytes;
+          text = null;
+        }
+      }
+      if (sink.full) {
+        yield sink.flush(input.bytesRead());
+        yielded = true;
+      }
+      if (pos >= (text === null ? block.length : text.length)) break;
+    }
+  }
+  // One chunk at least, so that an empty file still reports its bytes.
+  if (sink.builder.pending > 0 || !yielded) yield sink.flush(input.bytesRead());
+}
+
+/** A byte range of a CSV file to read on its own (see readCsvRange). */
+export interface CsvRange {
+  file: string;
+  /** The file's bytes up to and including its header line (none without a header): read first, for the columns. */
+  prefix: Uint8Array;
+  start: number;
+  /** Exclusive; just after a newline, or the file's size. */
+  end: number;
+}
+
+/** Where a range read stopped: the line after its last (numbered as if the prefix came first) and the byte. */
+export interface CsvRangeEnd {
+  nextLine: number;
+  end: number;
+}
+
+/**
+ * The readings of one byte range of a narrow CSV file, so that parts of a large file can be parsed side by side.
+ * Lines are numbered from the prefix's first; the caller shifts them. When the range ends inside a quoted field, the
+ * read goes on to the end of the file (reported in `done`, so that the caller drops the ranges after it).
+ */
+export async function* readCsvRange(range: CsvRange, opts: CsvReadOptions, done: (e: CsvRangeEnd) => void): AsyncGenerator<SourceChunk> {
+  const dialect = csvDialect(opts, range.file);
+  const parser = new NarrowCsv(range.file, opts, dialect);
+  const state = { carry: 0 };
+  let pos = range.start;
+  let end = range.end;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (range.prefix.length > 0) yield Buffer.from(range.prefix);
+    for (;;) {
+      if (pos < end) {
+        for await (const c of createReadStream(range.file, { start: pos, end: end - 1, highWaterMark: 1 << 20 })) {
+          pos += (c as Buffer).length;
+          yield c as Buffer;
+        }
+      }
+      // The range's last newline was inside quotes: its record goes on, so the read does too.
+      if (state.carry === 0 || end === Infinity) return;
+      end = Infinity;
+    }
+  }
+  yield* parseCsv({ file: range.file, bytesRead: () => pos }, bytes(), parser, dialect, state);
+  done({ nextLine: parser.nextLine, end: pos });
 }
 
 type Key = 'ts' | 'sensor_id' | 'value' | 'quality' | 'value_text';
@@ -52,11 +131,18 @@ class NarrowCsv implements BlockParser {
   private ncols = 0;
   private labels: Labels = { ts: '', sensor_id: '', value: '', quality: '' };
   private colsText = '';
+  /** The byte path, once the columns are settled (null: text only). */
+  bytes: CsvBytes | null = null;
+
+  /** The line after the last one read. */
+  get nextLine(): number {
+    return this.rec.nextLine;
+  }
 
   constructor(
     private readonly file: string,
     private readonly opts: CsvReadOptions,
-    dialect: CsvDialect,
+    private readonly dialect: CsvDialect,
   ) {
     this.sink = new TextSink(file, 'line', { ...opts, decimal: dialect.decimal });
     this.rec = new CsvRecords(dialect.delimiter, dialect.quote);
@@ -75,7 +161,10 @@ class NarrowCsv implements BlockParser {
     while (!sink.full) {
       pos = r.next(text, pos);
       if (pos < 0) return text.length;
-      if (this.ncols === 0 && this.resolve()) continue;
+      if (this.ncols === 0 && this.resolve()) {
+        if (this.bytes) return Math.min(pos, text.length); // the caller may read on as bytes
+        continue;
+      }
       if (r.error !== null) {
         sink.reject(r.raw(), 'malformed_record', `${r.error}`, r.line);
         continue;
@@ -123,6 +212,10 @@ class NarrowCsv implements BlockParser {
     this.vt = idx.value_text;
     this.labels = label;
     this.colsText = this.header ? 'as in the header' : `as on line ${r.line}`;
+    const layout = { ts: this.ts, sid: this.sid, val: this.val, q: this.q, vt: this.vt, ncols: this.ncols };
+    if (CsvBytes.usable(this.dialect.delimiter, layout)) {
+      this.bytes = new CsvBytes(this.sink, this.rec, layout, this.dialect.delimiter, this.dialect.decimal, (line) => void this.run(line, 0));
+    }
     return this.header;
   }
 }

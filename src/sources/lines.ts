@@ -11,6 +11,8 @@ export interface BlockOptions {
   /** CSV quoting: a newline inside a quoted field does not end the record. */
   quote?: string;
   delimiter?: string;
+  /** Kept up to date with the bytes held back after each chunk (the start of a record not yet complete). */
+  state?: { carry: number };
 }
 
 const NL = 10;
@@ -20,6 +22,11 @@ const NL = 10;
  * Memory is bounded by the stream's chunk size plus the longest record.
  */
 export async function* textBlocks(stream: AsyncIterable<Buffer>, opts: BlockOptions): AsyncGenerator<string> {
+  for await (const b of byteBlocks(stream, opts)) yield b.toString('utf8');
+}
+
+/** textBlocks as undecoded bytes: each block ends after a newline outside quotes (or at the end of the input). */
+export async function* byteBlocks(stream: AsyncIterable<Buffer>, opts: BlockOptions): AsyncGenerator<Buffer> {
   const q = opts.quote ? opts.quote.charCodeAt(0) : -1;
   const delim = opts.delimiter ? opts.delimiter.charCodeAt(0) : -1;
   let carry: Buffer | null = null;
@@ -32,6 +39,7 @@ export async function* textBlocks(stream: AsyncIterable<Buffer>, opts: BlockOpti
       first = false;
     } else if (first) {
       carry = Buffer.from(data); // too short to tell about a BOM yet
+      if (opts.state) opts.state.carry = carry.length;
       continue;
     }
     let cut = q >= 0 && data.indexOf(q) >= 0 ? safeCut(data, q, delim) : data.lastIndexOf(NL) + 1;
@@ -41,15 +49,16 @@ export async function* textBlocks(stream: AsyncIterable<Buffer>, opts: BlockOpti
       if (cut === 0) throw new InvalidRecordError(`${opts.file}: no line end in ${MAX_RECORD_BYTES} bytes after byte ${consumed}; not a line-based file?`);
     }
     if (cut > 0) {
-      yield data.toString('utf8', 0, cut);
+      yield data.subarray(0, cut);
       consumed += cut;
     }
     carry = cut === data.length ? null : Buffer.from(data.subarray(cut)); // copied: the chunk may be large
+    if (opts.state) opts.state.carry = carry?.length ?? 0;
   }
   if (carry && carry.length > 0) {
     let data = carry;
     if (first && data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
-    if (data.length > 0) yield data.toString('utf8');
+    if (data.length > 0) yield data;
   }
 }
 

@@ -1,9 +1,11 @@
-// Worker thread of readSourceInWorker: parses one input spec with readSource and posts each chunk as Arrow IPC bytes
-// (transferred) plus its rejects. It runs at most WINDOW chunks ahead of the consumer, which acks each one it takes.
+// Worker thread of readSourceInWorker: parses one input spec with readSource (or one byte range of a CSV file) and
+// posts each chunk as Arrow IPC bytes (transferred) plus its rejects. It runs at most WINDOW chunks ahead of the
+// consumer, which acks each one it takes.
 
 import * as arrow from 'apache-arrow';
 import { parentPort } from 'node:worker_threads';
 import type { SourceChunk } from './batch.js';
+import { readCsvRange, type CsvRange, type CsvRangeEnd } from './csv.js';
 import { readSource } from './index.js';
 import { resolveInputs } from './inputs.js';
 import type { SourceConfig, SourceFormat } from './options.js';
@@ -14,6 +16,8 @@ export interface StartMessage {
   format: SourceFormat;
   config: SourceConfig;
   window: number;
+  /** Read only this byte range of one CSV file (see readCsvRange); `done` then says where the read stopped. */
+  range?: CsvRange;
 }
 export interface AckMessage {
   type: 'ack';
@@ -22,7 +26,7 @@ export interface AckMessage {
 export type ChunkMeta = Omit<SourceChunk, 'batch'>;
 export type WorkerReply =
   | { type: 'chunk'; meta: ChunkMeta; ipc: Uint8Array | null }
-  | { type: 'done' }
+  | { type: 'done'; rangeEnd?: CsvRangeEnd }
   | { type: 'error'; name: string; message: string; stack?: string; feature?: string; code?: string };
 
 if (!parentPort) throw new Error('worker-entry.js must run as a worker thread');
@@ -42,14 +46,19 @@ port.on('message', (msg: StartMessage | AckMessage) => {
 async function run(start: StartMessage): Promise<void> {
   credits = start.window;
   try {
-    for (const input of await resolveInputs(start.spec)) {
-      for await (const chunk of readSource(input, start.format, start.config)) {
+    let rangeEnd: CsvRangeEnd | undefined;
+    const c = start.config;
+    const chunks = start.range
+      ? [readCsvRange(start.range, { ...c.csv, time: c.time, batchRows: c.batchRows, quality: c.quality }, (e) => (rangeEnd = e))]
+      : (await resolveInputs(start.spec)).map((input) => readSource(input, start.format, c));
+    for (const gen of chunks) {
+      for await (const chunk of gen) {
         while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
         credits--;
         send(chunk);
       }
     }
-    port.postMessage({ type: 'done' } satisfies WorkerReply);
+    port.postMessage({ type: 'done', rangeEnd } satisfies WorkerReply);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     const extra = err as Error & { feature?: unknown; code?: unknown };

@@ -72,12 +72,20 @@ test('rerunning the same command commits nothing and reports every window skippe
   assert.equal(again.balanced, true);
   assert.deepEqual(again.files.map((f) => f.already_committed), [3, 3]);
   assert.equal((await readings(env.lake)).length, 6);
-  // A different option is a different job: it does not skip, and dedup against the table finds every row.
+  // A different option is a different job: it does not skip, and dedup against the table finds every row. Each of
+  // its windows still commits (no rows, only its txn), so that a rerun of that job skips them.
   const other = await run(env, { window: '1h' });
   assert.notEqual(other.job_id, first.job_id);
   assert.equal(other.written, 0);
   assert.equal(other.duplicates, 6);
-  assert.equal(await version(path.join(env.lake, 'readings')), v);
+  assert.equal(other.windows_committed, other.windows);
+  assert.equal(await version(path.join(env.lake, 'readings')), v + other.windows);
+  assert.equal((await readings(env.lake)).length, 6);
+  const otherAgain = await run(env, { window: '1h' });
+  assert.equal(otherAgain.windows_skipped, other.windows);
+  assert.equal(otherAgain.duplicates, 0);
+  assert.equal(otherAgain.already_committed, 6);
+  assert.equal(await version(path.join(env.lake, 'readings')), v + other.windows);
 });
 
 test('--from/--to: rows outside go to quarantine as out_of_range_time, the rest is written', async (t) => {
