@@ -41,3 +41,16 @@ export class InvalidArgumentError extends SensorlakeError {}
 
 /** Rows passed to a replaceWhere write fall outside its predicate. */
 export class PredicateViolationError extends SensorlakeError {}
+
+/** Live ingest holds as much acknowledged-but-uncommitted data as it may; the client should retry after a while. */
+export class BufferFullError extends SensorlakeError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The server is shutting down and accepts nothing new. */
+export class ShuttingDownError extends SensorlakeError {}

@@ -15,7 +15,7 @@ import { readWideCsv } from './wide-csv.js';
 
 export type { MappingConfig } from './config.js';
 export { loadMappingConfig, validateMappingConfig } from './config.js';
-export { detectFormat, resolveInputs } from './inputs.js';
+export { bufferInput, detectFormat, resolveInputs } from './inputs.js';
 export { readSourceInWorker } from './worker.js';
 
 type Reader = (input: SourceInput, config: SourceConfig) => AsyncGenerator<SourceChunk>;

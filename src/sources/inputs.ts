@@ -4,7 +4,7 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { InvalidRecordError, NotFoundError } from '../errors.js';
@@ -177,4 +177,23 @@ function sniffCsv(bytes: Uint8Array, fields: FieldMap = {}): SourceFormat | null
     has(SENSOR_NAMES, fields.sensor_id, DEFAULT_FIELDS.sensor_id) &&
     has(VALUE_NAMES, fields.value, DEFAULT_FIELDS.value);
   return long ? 'csv' : 'wide-csv';
+}
+
+/**
+ * Bytes already in memory (an HTTP body, an MQTT payload) as an input, so live ingest reads them with the same
+ * source code as backfill. `name` stands in for the file name in messages and the quarantine table.
+ */
+export function bufferInput(name: string, bytes: Uint8Array): SourceInput {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let consumed = 0;
+  return {
+    file: name,
+    gzip: false,
+    size: buf.length,
+    open() {
+      consumed = buf.length;
+      return Readable.from([buf], { objectMode: false }) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+    },
+    bytesRead: () => consumed,
+  };
 }
