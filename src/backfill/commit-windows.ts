@@ -4,7 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import type { DeltaTable } from '../delta/table.js';
-import { planBuckets, splitBuckets } from './buckets.js';
+import { planBuckets } from './buckets.js';
 import type { PartitionScheme } from './lake.js';
 import { windowRange } from './plan.js';
 import type { WindowSpill } from './staging.js';
@@ -35,8 +35,6 @@ export interface CommitWindowsInput {
   sensors: string[];
   sources: string[];
   rowBudget: number;
-  /** Rows buffered before a spill to disk (splitting a bucketed window's staging file). */
-  flushRows: number;
   onWindow?: (done: number, total: number, written: number) => void;
 }
 
@@ -84,13 +82,7 @@ export async function commitWindows(input: CommitWindowsInput): Promise<WindowTo
     const w = windows[k];
     const rows = spill.counts.get(w)!;
     const stagingFile = spill.fileOf(w);
-    let buckets: WindowJob['buckets'];
-    if (rows > input.rowBudget) {
-      const planned = await planBuckets(stagingFile, input.sensors, input.rowBudget);
-      const files = await splitBuckets(stagingFile, planned, input.sensors.length, input.flushRows);
-      await fs.rm(stagingFile, { force: true });
-      buckets = planned.map((bucket, b) => ({ bucket, file: files[b] }));
-    }
+    const buckets = rows > input.rowBudget ? await planBuckets(stagingFile, input.sensors, input.rowBudget) : undefined;
     return { ...base, stagingFile, buckets, range: windowRange(w, input.windowUs), txn: { appId: jobId, version: w }, rows };
   };
   const small = (k: number): boolean => k < windows.length && windows[k] > done && spill.counts.get(windows[k])! <= input.rowBudget;
@@ -116,7 +108,7 @@ export async function commitWindows(input: CommitWindowsInput): Promise<WindowTo
       add(o);
       if (o.committed) t.committed++;
       else if (o.skipped) t.skipped++;
-      if (plan.job.buckets) for (const b of plan.job.buckets) await fs.rm(b.file, { force: true });
+      await fs.rm(plan.job.stagingFile, { force: true }); // disk back as the windows go
     }
     input.onWindow?.(k + 1, windows.length, t.written);
   }

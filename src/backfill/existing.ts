@@ -59,19 +59,41 @@ function utf8Reader(col: arrow.Data, intern: (s: string) => number): (i: number)
 }
 
 export interface ExistingScan {
+  /** The window's range: it prunes files; rows are then kept by sensor here (see `names`). */
   where: string;
+  /** Rows expected (to size the buffer: a rerun finds about as many rows as it brings). */
+  rows?: number;
   /** Read value_text and source too (needed when rows are rewritten). */
   full: boolean;
 }
 
+/**
+ * The rows of the sensors in `names` (only those: their name ids are what `name` holds). The sensors are not put in
+ * the scan's predicate: the table filters rows one value at a time, while here a sorted file's ids are compared as
+ * bytes, a run at a time.
+ */
 export async function readExisting(table: DeltaTable, scan: ExistingScan, names: Names, sources: Names): Promise<ExistingRows> {
   const columns = ['ts', 'sensor_id', 'value', 'value_text', 'quality', ...(scan.full ? ['source'] : [])];
-  const buf = new RowBuffer(1024);
+  const buf = new RowBuffer(Math.max(1024, scan.rows ?? 0));
+  const known = (s: string): number => names.index.get(s) ?? -1;
   for await (const b of table.scan({ where: scan.where, columns })) {
     const n = b.numRows;
+    const name = utf8Reader(b.getChild('sensor_id')!.data[0], known);
+    // The rows to keep (of known sensors), in order, and their name ids.
+    const keep = new Int32Array(n);
+    const ids = new Int32Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const id = name(i);
+      if (id < 0) continue;
+      ids[m] = id;
+      keep[m++] = i;
+    }
+    if (m === 0) continue;
+    buf.reserve(m);
+    const at = buf.n;
     const tv = b.getChild('ts')!.data[0].values as unknown as BigInt64Array;
     const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
-    const name = utf8Reader(b.getChild('sensor_id')!.data[0], (s) => names.id(s));
     const value = b.getChild('value')!.data[0];
     const vv = value.values as unknown as Float64Array;
     const textVec = b.getChild('value_text')!;
@@ -79,12 +101,24 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
     const qv = b.getChild('quality')!.data[0].values as unknown as BigInt64Array;
     const qw = new Int32Array(qv.buffer, qv.byteOffset, n * 2);
     const src = scan.full ? utf8Reader(b.getChild('source')!.data[0], (s) => sources.id(s)) : null;
-    for (let i = 0; i < n; i++) {
-      const id = name(i);
-      const text = hasText ? ((textVec.get(i) as string | null) ?? null) : null;
-      // quality is a 32-bit StatusCode held in a long: the low word is all of it.
-      buf.push(tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0), id, value.getValid(i) ? vv[i] : null, text, qw[2 * i] >>> 0, src ? src(i) : -1, 0);
+    // Column by column into the buffer's arrays.
+    buf.sid.set(ids.subarray(0, m), at);
+    for (let k = 0; k < m; k++) {
+      const i = keep[k];
+      buf.ts[at + k] = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
     }
+    for (let k = 0; k < m; k++) buf.value[at + k] = vv[keep[k]];
+    if (value.nullCount === 0) buf.valid.fill(1, at, at + m);
+    else for (let k = 0; k < m; k++) buf.valid[at + k] = value.getValid(keep[k]) ? 1 : 0;
+    // quality is a 32-bit StatusCode held in a long: the low word is all of it.
+    for (let k = 0; k < m; k++) buf.quality[at + k] = qw[2 * keep[k]] >>> 0;
+    if (src) for (let k = 0; k < m; k++) buf.file[at + k] = src(keep[k]);
+    else buf.file.fill(-1, at, at + m);
+    if (hasText || buf.text) {
+      const text = (buf.text ??= new Array<string | null>(at).fill(null));
+      for (let k = 0; k < m; k++) text[at + k] = hasText ? ((textVec.get(keep[k]) as string | null) ?? null) : null;
+    }
+    buf.n = at + m;
   }
   const n = buf.n;
   return {
@@ -100,9 +134,12 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
   };
 }
 
-/** How many table rows match `where` (replace mode needs no more than that of them). */
-export async function countExisting(table: DeltaTable, where: string): Promise<number> {
+/** How many table rows of the sensors in `names` are in the range `where` (replace mode needs no more of them). */
+export async function countExisting(table: DeltaTable, where: string, names: Names): Promise<number> {
   let n = 0;
-  for await (const b of table.scan({ where, columns: ['ts'] })) n += b.numRows;
+  for await (const b of table.scan({ where, columns: ['sensor_id'] })) {
+    const name = utf8Reader(b.getChild('sensor_id')!.data[0], (s) => names.index.get(s) ?? -1);
+    for (let i = 0; i < b.numRows; i++) if (name(i) >= 0) n++;
+  }
   return n;
 }

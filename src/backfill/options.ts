@@ -31,7 +31,7 @@ export interface BackfillOptions {
   /** Overrides the default job id (a hash of the inputs and options); it names the txn appId and staging dir. */
   jobId?: string;
   partition?: PartitionScheme;
-  /** Rows of a window processed in memory at once; bigger windows go in sensor buckets. Default 3,000,000 (peak RSS stays under 1 GiB). */
+  /** Rows of a window processed in memory at once; bigger windows go in sensor buckets. Default 2,000,000 (peak RSS stays under 1 GiB). */
   rowBudget?: number;
   /** Rows buffered in memory during the read before they spill to staging files. Default 1,000,000. */
   stagingFlushRows?: number;
@@ -108,7 +108,7 @@ export async function settleOptions(o: BackfillOptions): Promise<Settled> {
     onConflict: oneOf(o.onConflict ?? onConflict, ['keep-existing', 'keep-incoming'] as const, 'on-conflict') ?? 'keep-existing',
     jobId: id,
     partition: oneOf(o.partition ?? partition, ['date', 'month'] as const, 'partition') ?? 'date',
-    rowBudget: positive(o.rowBudget, 3_000_000, 'rowBudget'),
+    rowBudget: positive(o.rowBudget, 2_000_000, 'rowBudget'),
     flushRows: positive(o.stagingFlushRows, 1_000_000, 'stagingFlushRows'),
     quarantineChunkRows: positive(o.quarantineChunkRows, 100_000, 'quarantineChunkRows'),
     worker: o.worker ?? true,

@@ -31,9 +31,23 @@ function dictColumn(keys: Int32Array, words: string[]): arrow.Data {
   return arrow.makeData({ type, length: keys.length, nullCount: nulls, nullBitmap: bits, data: keys, dictionary });
 }
 
-/** `rankNames[r]` is the sensor id of rank r; `sources[k]` the source name of id k. */
-export function buildReadings(parts: OutputPart[], rankNames: string[], sources: string[], partition: PartitionScheme): arrow.Table {
-  const m = parts.reduce((s, p) => s + p.idx.length, 0);
+/**
+ * The readings to write as tables of at most `pieceRows` rows, built one at a time as they are asked for (so that
+ * only one piece's columns exist at once). `rankNames[r]` is the sensor id of rank r; `sources[k]` the source name
+ * of id k.
+ */
+export function* readingPieces(parts: OutputPart[], rankNames: string[], sources: string[], partition: PartitionScheme, pieceRows: number): Generator<arrow.Table> {
+  const total = parts.reduce((s, p) => s + p.idx.length, 0);
+  const pos = parts.map(() => 0);
+  for (let done = 0; done < total; ) {
+    const m = Math.min(pieceRows, total - done);
+    yield buildPiece(parts, pos, m, rankNames, sources, partition);
+    done += m;
+  }
+}
+
+/** The next `m` rows of the parts (advancing `pos`), merged in key order, as one table. */
+function buildPiece(parts: OutputPart[], pos: number[], m: number, rankNames: string[], sources: string[], partition: PartitionScheme): arrow.Table {
   const tsW = new Int32Array(2 * m);
   const sensor = new Int32Array(m);
   const value = new Float64Array(m);
@@ -45,17 +59,18 @@ export function buildReadings(parts: OutputPart[], rankNames: string[], sources:
   const date = new Int32Array(m);
   const monthKeys = partition === 'month' ? new Int32Array(m) : null;
   const months = new Map<string, number>();
-  const pos = parts.map(() => 0);
   let lastDay = Number.NaN;
   let lastMonth = 0;
-  if (parts.length === 1 && !monthKeys) {
+  const single = parts.length === 1 && !monthKeys;
+  if (single) {
     // One part (every first load, and merges that keep existing rows): a straight gather, column by column.
     const { rows: r, idx } = parts[0];
     const { ts, rank, valid, quality } = r;
     const srcOf = parts[0].src;
     const val = r.value;
+    const base = pos[0];
     for (let o = 0; o < m; o++) {
-      const i = idx[o];
+      const i = idx[base + o];
       const t = ts[i];
       const hi = Math.floor(t / TWO_32);
       tsW[2 * o] = t - hi * TWO_32;
@@ -66,7 +81,7 @@ export function buildReadings(parts: OutputPart[], rankNames: string[], sources:
       src[o] = srcOf[i];
     }
     for (let o = 0; o < m; o++) {
-      const i = idx[o];
+      const i = idx[base + o];
       if (valid[i]) {
         value[o] = val[i];
         validBits[o >> 3] |= 1 << (o & 7);
@@ -74,15 +89,16 @@ export function buildReadings(parts: OutputPart[], rankNames: string[], sources:
     }
     if (r.text) {
       for (let o = 0; o < m; o++) {
-        const tx = r.text[idx[o]];
+        const tx = r.text[idx[base + o]];
         if (tx !== null) {
           text ??= new Array<string | null>(m).fill(null);
           text[o] = tx;
         }
       }
     }
+    pos[0] += m;
   }
-  for (let o = parts.length === 1 && !monthKeys ? m : 0; o < m; o++) {
+  for (let o = single ? m : 0; o < m; o++) {
     // The part whose next row has the smallest key (parts are few: incoming and carried-over).
     let best = 0;
     for (let p = 1; p < parts.length; p++) {

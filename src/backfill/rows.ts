@@ -1,15 +1,5 @@
-// Staged readings held column by column in typed arrays: what pass 1 spills to disk and pass 2 loads back per window.
-// Sensors are integers into the run's sensor dictionary and files integers into its input list. On disk a segment
-// is the columns' raw bytes after a small header: written without a copy and read back as views (staging is private
-// to one run, so no interchange format is needed, and nothing is encoded twice).
-
-const MAGIC = 0x53544731; // 'STG1'
-/** Header words: magic, rows, flags, text bytes. */
-const HEADER_BYTES = 16;
-const ALL_VALID = 1;
-const HAS_TEXT = 2;
-
-const pad8 = (n: number): number => (n + 7) & ~7;
+// Staged readings held column by column in typed arrays: what pass 1 spills to disk (see segment.ts) and pass 2
+// loads back per window. Sensors are integers into the run's sensor dictionary and files integers into its input list.
 
 export class RowBuffer {
   ts: Float64Array;
@@ -21,6 +11,8 @@ export class RowBuffer {
   file: Int32Array;
   loc: Float64Array;
   n = 0;
+  /** When the rows are ordered by sensor id: (sid, rows) of each run in order (see sortedByRank). */
+  runs: Int32Array | null = null;
 
   constructor(capacity = 1024) {
     this.ts = new Float64Array(capacity);
@@ -103,18 +95,29 @@ export class RowBuffer {
   }
 
   /**
-   * The rows ordered by sensor index (stable: staging order among one sensor's rows), as a new buffer. Spilled
-   * windows are written this way, so that pass 2 puts them in key order with one block copy per sensor.
+   * The rows ordered by sensor id (`rankOf[sid]` is the sensor's rank in UTF-8 order; stable among one sensor's rows),
+   * with the directory of runs, into `into` or a new buffer. Spills are written this way, so that pass 2 reads a range
+   * of sensors with a few reads and puts rows in key order with one block copy per sensor.
    */
-  sortedBySid(into?: RowBuffer): RowBuffer {
+  sortedByRank(rankOf: Int32Array, into?: RowBuffer): RowBuffer {
     const n = this.n;
-    let max = -1;
-    for (let i = 0; i < n; i++) if (this.sid[i] > max) max = this.sid[i];
-    const next = new Int32Array(max + 2);
-    for (let i = 0; i < n; i++) next[this.sid[i] + 1]++;
-    for (let s = 1; s <= max + 1; s++) next[s] += next[s - 1];
+    const ranks = rankOf.length;
+    const next = new Int32Array(ranks + 1);
+    for (let i = 0; i < n; i++) next[rankOf[this.sid[i]] + 1]++;
+    let runs = 0;
+    for (let r = 1; r <= ranks; r++) {
+      if (next[r] > 0) runs++;
+      next[r] += next[r - 1];
+    }
+    const dir = new Int32Array(2 * runs);
+    for (let r = 0, k = 0; r < ranks; r++) {
+      if (next[r + 1] > next[r]) {
+        dir[2 * k + 1] = next[r + 1] - next[r];
+        k++;
+      }
+    }
     const dest = new Int32Array(n);
-    for (let i = 0; i < n; i++) dest[i] = next[this.sid[i]]++;
+    for (let i = 0; i < n; i++) dest[i] = next[rankOf[this.sid[i]]]++;
     const out = into ?? new RowBuffer(Math.max(n, 1));
     out.clear();
     out.reserve(n);
@@ -131,52 +134,18 @@ export class RowBuffer {
       const text = (out.text = new Array<string | null>(n).fill(null));
       for (let i = 0; i < n; i++) text[dest[i]] = this.text[i];
     }
+    for (let k = 0, at = 0; k < runs; k++) {
+      dir[2 * k] = out.sid[at];
+      at += dir[2 * k + 1];
+    }
+    out.runs = dir;
     return out;
   }
 
   clear(): void {
     this.n = 0;
     this.text = null;
-  }
-
-  /** The buffered rows as one segment: a header and views of the arrays (the buffer must not change until written). */
-  segment(): Uint8Array[] {
-    const n = this.n;
-    const bytes = (a: Float64Array | Int32Array | Uint32Array | Uint8Array, size: number): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, size);
-    let allValid = true;
-    for (let i = 0; i < n; i++) {
-      if (this.valid[i] === 0) {
-        allValid = false;
-        break;
-      }
-    }
-    const parts = [bytes(this.ts, n * 8), bytes(this.value, n * 8), bytes(this.loc, n * 8), bytes(this.sid, n * 4), bytes(this.quality, n * 4), bytes(this.file, n * 4)];
-    let tail = (n * 12) & 7; // the three 4-byte columns end here past an 8-byte boundary
-    if (!allValid) {
-      parts.push(bytes(this.valid, n));
-      tail = (tail + n) & 7;
-    }
-    let textBytes = 0;
-    const text = this.text;
-    if (text) {
-      if (tail) parts.push(new Uint8Array(8 - tail));
-      const offsets = new Int32Array(pad8((n + 1) * 4) / 4);
-      const nulls = new Uint8Array(pad8(n));
-      const words: Buffer[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = text[i];
-        if (t === null || t === undefined) nulls[i] = 1;
-        else {
-          const w = Buffer.from(t, 'utf8');
-          words.push(w);
-          textBytes += w.length;
-        }
-        offsets[i + 1] = textBytes;
-      }
-      parts.push(new Uint8Array(offsets.buffer), nulls, Buffer.concat(words, textBytes));
-    }
-    const header = new Uint32Array([MAGIC, n, (allValid ? ALL_VALID : 0) | (text ? HAS_TEXT : 0), textBytes]);
-    return [new Uint8Array(header.buffer), ...parts];
+    this.runs = null;
   }
 }
 
@@ -199,48 +168,11 @@ export interface StagedBatch {
   loc: Float64Array;
 }
 
-/** Reads a segment header: rows, and the body bytes that follow it; null when `head` is not one. */
-export function segmentHeader(head: Uint8Array): { n: number; bodyBytes: number } | null {
-  const w = new Uint32Array(head.buffer.slice(head.byteOffset, head.byteOffset + HEADER_BYTES));
-  if (w[0] !== MAGIC) return null;
-  const n = w[1];
-  let bytes = n * 36;
-  if (!(w[2] & ALL_VALID)) bytes += n;
-  if (w[2] & HAS_TEXT) bytes = pad8(bytes) + pad8((n + 1) * 4) + pad8(n) + w[3];
-  return { n, bodyBytes: bytes };
-}
-
-export const SEGMENT_HEADER_BYTES = HEADER_BYTES;
-/** The sensor column starts this many bytes per row into a segment's body (after ts, value and loc). */
-export const SID_OFFSET_PER_ROW = 24;
-
-/** The columns of a segment body (`body` starts 8-byte aligned, as a fresh buffer does). */
-export function decodeSegment(head: Uint8Array, body: Uint8Array): StagedBatch {
-  const w = new Uint32Array(head.buffer.slice(head.byteOffset, head.byteOffset + HEADER_BYTES));
-  const n = w[1];
-  const buf = body.buffer;
-  let at = body.byteOffset;
-  const take = <T>(C: new (b: ArrayBufferLike, o: number, l: number) => T, len: number, size: number): T => {
-    const a = new C(buf, at, len);
-    at += len * size;
-    return a;
-  };
-  const ts = take(Float64Array, n, 8);
-  const value = take(Float64Array, n, 8);
-  const loc = take(Float64Array, n, 8);
-  const sid = take(Int32Array, n, 4);
-  const quality = take(Uint32Array, n, 4);
-  const file = take(Int32Array, n, 4);
-  const valid = w[2] & ALL_VALID ? new Uint8Array(n).fill(1) : take(Uint8Array, n, 1);
-  let text: StagedBatch['text'] = null;
-  if (w[2] & HAS_TEXT) {
-    at = body.byteOffset + pad8(at - body.byteOffset);
-    const offsets = new Int32Array(buf, at, n + 1);
-    at += pad8((n + 1) * 4);
-    const nulls = new Uint8Array(buf, at, n);
-    at += pad8(n);
-    const words = Buffer.from(buf, at, w[3]);
-    text = (i) => (nulls[i] ? null : words.toString('utf8', offsets[i], offsets[i + 1]));
-  }
-  return { n, ts, sid, value, valid, text, quality, file, loc };
+/** Ranks names by UTF-8 byte order (the order Delta stats and predicates compare strings in); `rank[k]` is names[k]'s. */
+export function rankNames(names: string[]): { rank: Int32Array; byRank: string[] } {
+  const keyed = names.map((s, id) => ({ id, b: Buffer.from(s, 'utf8') }));
+  keyed.sort((x, y) => Buffer.compare(x.b, y.b));
+  const rank = new Int32Array(names.length);
+  keyed.forEach((k, r) => (rank[k.id] = r));
+  return { rank, byRank: keyed.map((k) => names[k.id]) };
 }

@@ -111,7 +111,6 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
       sensors: dict.names,
       sources,
       rowBudget: o.rowBudget,
-      flushRows: o.flushRows,
       onWindow: (windowsDone, windowsTotal, rowsWritten) => emit({ windowsDone, windowsTotal, rowsWritten }),
     });
 

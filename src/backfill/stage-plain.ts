@@ -1,4 +1,4 @@
-// Pass 1's fast path for a batch without text readings (nearly every numeric export): validates each row by the
+// Pass 1's fast path for a batch (dictionary-encoded sensor ids, as every source yields): validates each row by the
 // rules of validateBatch and puts it straight into its window's buffer, in one loop with no call per row.
 
 import * as arrow from 'apache-arrow';
@@ -13,7 +13,7 @@ import { recordJson, type SensorDict, type ValidationRules } from './validate.js
 const TWO_32 = 4294967296;
 const NONE = new RowBuffer(0);
 
-export interface PlainTarget {
+export interface StageTarget {
   dict: SensorDict;
   rules: ValidationRules;
   windowUs: number;
@@ -22,22 +22,23 @@ export interface PlainTarget {
   /** Input file index of the batch's rows. */
   file: number;
   reject: (raw: string, reason: RejectReason, message: string, loc: number) => void;
+  /** A text reading of a sensor whose kind is not known yet: settled once all input is read. */
+  pendingText: (ts: number, sid: number, text: string, quality: number, loc: number) => void;
 }
 
-export interface PlainResult {
+export interface StageResult {
   staged: number;
   outOfRange: number;
   /** The spill holds enough rows to be flushed. */
   flushDue: boolean;
 }
 
-/** Whether stagePlain can take the batch: dictionary sensor ids and no text value in it. */
-export function isPlain(batch: arrow.RecordBatch): boolean {
-  const text = batch.getChild('value_text');
-  return arrow.DataType.isDictionary(batch.getChild('sensor_id')!.type) && (text === null || text.nullCount === batch.numRows);
+/** Whether stageBatch can take the batch: dictionary sensor ids. */
+export function stageable(batch: arrow.RecordBatch): boolean {
+  return arrow.DataType.isDictionary(batch.getChild('sensor_id')!.type);
 }
 
-export function stagePlain(batch: arrow.RecordBatch, t: PlainTarget): PlainResult {
+export function stageBatch(batch: arrow.RecordBatch, t: StageTarget): StageResult {
   const { dict, spill, windowUs, file } = t;
   const n = batch.numRows;
   const col = (name: string): arrow.Data => batch.getChild(name)!.data[0];
@@ -57,6 +58,10 @@ export function stagePlain(batch: arrow.RecordBatch, t: PlainTarget): PlainResul
   const qAll = qData.nullCount === 0;
   const qNone = qData.nullCount === n;
   const locs = col('location').values as unknown as Float64Array;
+  const textData = batch.getChild('value_text')?.data[0] ?? null;
+  const hasText = textData !== null && textData.nullCount < n;
+  const textOffsets = hasText ? textData.valueOffsets : null;
+  const textBytes = hasText ? Buffer.from(textData.values.buffer, textData.values.byteOffset, textData.values.byteLength) : null;
   const { fromUs, toUs } = t.rules;
   const bounded = fromUs !== undefined || toUs !== undefined;
   const lo = fromUs ?? -Infinity;
@@ -64,7 +69,7 @@ export function stagePlain(batch: arrow.RecordBatch, t: PlainTarget): PlainResul
   const min = dict.min;
   const max = dict.max;
   const full = t.observer.saturation(dict.names.length);
-  const res: PlainResult = { staged: 0, outOfRange: 0, flushDue: false };
+  const res: StageResult = { staged: 0, outOfRange: 0, flushDue: false };
 
   let curW = Number.NaN;
   let cur = NONE; // replaced at the first row
@@ -79,21 +84,35 @@ export function stagePlain(batch: arrow.RecordBatch, t: PlainTarget): PlainResul
     const ts = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
     const s = remap[keys[i]];
     const hasValue = valueAll || valueData.getValid(i);
+    const text = hasText && textData.getValid(i) ? textBytes!.toString('utf8', textOffsets![i], textOffsets![i + 1]) : null;
     // Null quality from a source means the source had no quality column: good. Bits are the unsigned StatusCode.
     let q = qNone ? 0 : qAll || qData.getValid(i) ? qValues[i] >>> 0 : 0;
     if (bounded && (ts < lo || ts >= hi)) {
       const value = hasValue ? values[i] : null;
       const bound = ts < lo ? `before --from ${isoMicros(lo)}` : `at or after --to ${isoMicros(hi)}`;
-      t.reject(recordJson(ts, dict.names[s], value, null, q), 'out_of_range_time', `ts ${isoMicros(ts)} is ${bound}`, locs[i]);
+      t.reject(recordJson(ts, dict.names[s], value, text, q), 'out_of_range_time', `ts ${isoMicros(ts)} is ${bound}`, locs[i]);
       continue;
     }
     const v = hasValue ? values[i] : 0;
-    // Kept, but flagged: a reading outside the sensor's physical range is not trustworthy.
-    if (hasValue && (v < min[s] || v > max[s])) {
-      res.outOfRange++;
-      if (q < QUALITY.bad) q = QUALITY.bad;
-    }
-    if (full[s] === 0) t.observer.observe(s, ts, hasValue, false);
+    if (hasValue) {
+      // Kept, but flagged: a reading outside the sensor's physical range is not trustworthy.
+      if (v < min[s] || v > max[s]) {
+        res.outOfRange++;
+        if (q < QUALITY.bad) q = QUALITY.bad;
+      }
+      if (full[s] === 0) t.observer.observe(s, ts, true, false);
+    } else if (text !== null) {
+      const kind = dict.kind[s];
+      if (kind === 'numeric') {
+        t.reject(recordJson(ts, dict.names[s], null, text, q), 'type_mismatch', `value_text '${text}' for numeric sensor '${dict.names[s]}'`, locs[i]);
+        continue;
+      }
+      t.observer.observe(s, ts, false, true);
+      if (kind !== 'state') {
+        t.pendingText(ts, s, text, q, locs[i]);
+        continue;
+      }
+    } else if (full[s] === 0) t.observer.observe(s, ts, false, false);
     const w = Math.floor(ts / windowUs);
     if (w !== curW) {
       if (curW === curW) endRun();
@@ -108,7 +127,10 @@ export function stagePlain(batch: arrow.RecordBatch, t: PlainTarget): PlainResul
     cur.sid[j] = s;
     cur.value[j] = v;
     cur.valid[j] = hasValue ? 1 : 0;
-    if (curText !== null) curText[j] = null;
+    if (text !== null) {
+      curText ??= cur.text = new Array<string | null>(j).fill(null);
+      curText[j] = text;
+    } else if (curText !== null) curText[j] = null;
     cur.quality[j] = q;
     cur.file[j] = file;
     cur.loc[j] = locs[i];

@@ -6,7 +6,7 @@ import type { RejectReason, SourceChunk } from '../sources/batch.js';
 import type { RejectSpill } from './quarantine.js';
 import { RowBuffer } from './rows.js';
 import type { SensorObserver } from './sensors.js';
-import { isPlain, stagePlain } from './stage-plain.js';
+import { stageable, stageBatch } from './stage-batch.js';
 import { appendSegment, readSegments, WindowSpill } from './staging.js';
 import { recordJson, validateBatch, type SensorDict, type ValidationRules } from './validate.js';
 
@@ -42,8 +42,8 @@ export interface StageResult {
 
 export async function stageInputs(input: StageInput): Promise<StageResult> {
   const { dict, observer, rules, rejects, windowUs } = input;
-  const spill = new WindowSpill(input.dir, input.flushRows);
-  const textFile = path.join(input.dir, 'pending-text.arrow');
+  const spill = new WindowSpill(input.dir, input.flushRows, () => dict.names);
+  const textFile = path.join(input.dir, 'pending-text.stg');
   let pending = new RowBuffer(1024);
   const files: FileCounts[] = [];
   const byReason = new Map<RejectReason, number>();
@@ -80,9 +80,24 @@ export async function stageInputs(input: StageInput): Promise<StageResult> {
     res.dst.ambiguous += chunk.dst.ambiguous;
     res.dst.nonexistent += chunk.dst.nonexistent;
     for (const r of chunk.rejects) await quarantine(f, r.raw, r.reason, r.message, r.location, r.locationKind);
-    if (chunk.batch && isPlain(chunk.batch)) {
+    if (chunk.batch && stageable(chunk.batch)) {
+      // Spilled before the batch would take the buffers past the budget, so a buffer never outgrows it.
+      if (spill.wouldExceed(chunk.batch.numRows)) {
+        await spill.flush();
+        lastBuffer = null;
+        flushDue = false;
+      }
       const found: { raw: string; reason: RejectReason; message: string; loc: number }[] = [];
-      const r = stagePlain(chunk.batch, { dict, rules, windowUs, spill, observer, file: f, reject: (raw, reason, message, loc) => found.push({ raw, reason, message, loc }) });
+      const r = stageBatch(chunk.batch, {
+        dict,
+        rules,
+        windowUs,
+        spill,
+        observer,
+        file: f,
+        reject: (raw, reason, message, loc) => found.push({ raw, reason, message, loc }),
+        pendingText: (ts, sid, text, q, loc) => pending.push(ts, sid, null, text, q, f, loc),
+      });
       c.staged += r.staged;
       res.outOfRange += r.outOfRange;
       if (r.flushDue) flushDue = true;
@@ -133,6 +148,7 @@ export async function stageInputs(input: StageInput): Promise<StageResult> {
     }
   }
   await spill.flush();
+  spill.release();
   await rejects.flush();
   return res;
 }

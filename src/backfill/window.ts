@@ -8,15 +8,19 @@ import type { Bucket } from './buckets.js';
 import { dedupInput, mergeWithTable, orderByKey } from './dedup.js';
 import { countExisting, Names, readExisting, type ExistingRows } from './existing.js';
 import { rangePredicate, sensorPredicate, type PartitionScheme } from './lake.js';
-import { buildReadings, type OutputPart } from './output.js';
+import { readingPieces, type OutputPart } from './output.js';
 import type { WindowRange } from './plan.js';
-import { SensorlakeError } from '../errors.js';
 import { loadInKeyOrder, type KeyOrdered } from './key-order.js';
 
 /** Rows per data file: smaller than the writer's default to bound the encoder workers' memory (and prune finer). */
 const FILE_ROWS = 1_000_000;
 /** Files are not cut smaller than this to keep every encoder worker busy. */
 const MIN_FILE_ROWS = 250_000;
+/**
+ * Rows per piece a bucketed window hands the writer: a piece's files encode in parallel, and only about one piece's
+ * output exists at a time (the writer holds on to the last one while the next bucket is read).
+ */
+const BUCKET_PIECE_ROWS = 1_000_000;
 
 /**
  * Rows per data file for a window (or bucket) of `rows`: FILE_ROWS, or less so that it makes at least one file per
@@ -35,9 +39,9 @@ export interface WindowJob {
   sensors: string[];
   sources: string[];
   range: WindowRange;
-  /** The window's rows: its whole staging file, or one file per sensor bucket (see splitBuckets). */
+  /** The window's staged rows, read whole or (over the row budget) sensor bucket by bucket. */
   stagingFile: string;
-  buckets?: { bucket: Bucket; file: string }[];
+  buckets?: Bucket[];
   txn: { appId: string; version: number };
   /** Rows staged for the window. */
   rows: number;
@@ -90,7 +94,8 @@ interface Context {
 /** What one set of rows (the window, or a bucket) writes, and its counts. */
 interface Prepared {
   outcome: WindowOutcome;
-  data: arrow.Table | null;
+  /** The tables to write, built one at a time as they are taken (nothing to write: none). */
+  pieces: Iterable<arrow.Table>;
   /** Sensor ids of the incoming rows. */
   present: string[];
   /** Table rows of these sensors in the window must give way (replace, or keep-incoming conflicts). */
@@ -116,22 +121,24 @@ export async function planWindow(job: WindowJob): Promise<WindowPlan> {
   const overlap = (await job.table.files({ where: rangeWhere })).length > 0;
   const ctx: Context = { job, rangeWhere, overlap, replacing: job.buckets !== undefined && overlap && (job.mode === 'replace' || job.onConflict === 'keep-incoming') };
   const total = emptyOutcome(job.rows);
-  // Rows come out of buildReadings sorted by (sensor_id, ts) already (sensor ids in UTF-8 byte order, as Delta stats
+  // Rows come out of readingPieces sorted by (sensor_id, ts) already (sensor ids in UTF-8 byte order, as Delta stats
   // compare them, buckets in that order too), so the writer's sortBy is left off.
-  const opts: WriteOptions = { txn: job.txn, targetFileRows: job.buckets ? FILE_ROWS : fileRows(job.rows) };
+  const opts: WriteOptions = { txn: job.txn, targetFileRows: fileRows(job.buckets ? BUCKET_PIECE_ROWS : job.rows) };
   let data: WriteData;
   let present: string[];
   let rewrite: boolean;
   if (!job.buckets) {
     // Preparing in its own call lets the window's working arrays be collected while the Parquet files are written.
-    const p = await prepare(ctx, await loadInKeyOrder(job.stagingFile, job.sensors));
+    // A whole window is one piece, built now: the next window is planned while this one is written.
+    const p = await prepare(ctx, await loadInKeyOrder(job.stagingFile, job.sensors), Infinity);
     fold(total, p.outcome);
-    data = p.data ?? [];
+    const [piece] = p.pieces;
+    data = piece ?? [];
     present = p.present;
     rewrite = p.rewrite;
   } else {
     // Which buckets rewrite is known only once each is read; a rewrite is then assumed whenever one is possible.
-    present = job.buckets.flatMap((b) => b.bucket.sids.map((s) => job.sensors[s]));
+    present = job.buckets.flatMap((b) => b.sids.map((s) => job.sensors[s]));
     rewrite = ctx.replacing;
     data = bucketPieces(ctx, job.buckets, total);
   }
@@ -154,35 +161,30 @@ export async function writeWindow(plan: WindowPlan): Promise<WindowOutcome> {
 }
 
 /** The buckets' pieces, one at a time: a bucket is read, deduped and built only when the writer asks for it. */
-async function* bucketPieces(ctx: Context, buckets: { bucket: Bucket; file: string }[], total: WindowOutcome): AsyncGenerator<arrow.Table> {
-  for (const { file } of buckets) {
-    const data = await preparedData(ctx, file, total);
-    if (data) yield data;
+async function* bucketPieces(ctx: Context, buckets: Bucket[], total: WindowOutcome): AsyncGenerator<arrow.Table> {
+  for (const bucket of buckets) {
+    const p = await prepare(ctx, await loadInKeyOrder(ctx.job.stagingFile, ctx.job.sensors, bucket.sids), BUCKET_PIECE_ROWS, true);
+    fold(total, p.outcome);
+    yield* p.pieces;
   }
 }
 
-async function preparedData(ctx: Context, file: string, total: WindowOutcome): Promise<arrow.Table | null> {
-  const p = await prepare(ctx, await loadInKeyOrder(file, ctx.job.sensors));
-  fold(total, p.outcome);
-  return p.data;
-}
-
-async function prepare(ctx: Context, loaded: KeyOrdered): Promise<Prepared> {
+/** `pieceRows`: rows per table handed to the writer (its files of one piece are what encode in parallel). */
+async function prepare(ctx: Context, loaded: KeyOrdered, pieceRows: number, bucketed = false): Promise<Prepared> {
   const { job } = ctx;
   const inc = loaded.rows;
   const n = inc.n;
   const present = loaded.names;
-  // Name ids of the window's sensors are their ranks; the table's rows are of these sensors only (the scan says so).
+  // Name ids of the window's sensors are their ranks; the table's rows of other sensors are left out as they are read.
   const names = new Names(present);
-  const where = `${ctx.rangeWhere} AND ${sensorPredicate({ ids: present })}`;
+  // A bucket's sensors are a range of ids, which prunes the window's files by their stats; a whole window is scanned
+  // by its time range alone (per-row string tests in the scan cost more than they save when every sensor is there).
+  const where = bucketed && n > 0 ? `${ctx.rangeWhere} AND ${sensorPredicate({ range: [present[0], present[present.length - 1]] })}` : ctx.rangeWhere;
   const sources = new Names(job.sources);
   const empty: ExistingRows = { n: 0, rank: new Int32Array(0), ts: new Float64Array(0), value: new Float64Array(0), valid: new Uint8Array(0), text: null, quality: new Uint32Array(0), name: new Int32Array(0), src: new Int32Array(0) };
   // Replace needs only how many table rows give way; merge needs the rows themselves (all columns to rewrite them).
-  const gone = job.mode === 'replace' && ctx.overlap && n > 0 ? await countExisting(job.table, where) : 0;
-  const ex = job.mode === 'merge' && ctx.overlap && n > 0 ? await readExisting(job.table, { where, full: job.onConflict === 'keep-incoming' }, names, sources) : empty;
-  if (names.list.length !== present.length) {
-    throw new SensorlakeError(`${job.table.location}: a scan for sensors ${present.length} sensor ids returned rows of others (${names.list.slice(present.length, present.length + 3).join(', ')})`);
-  }
+  const gone = job.mode === 'replace' && ctx.overlap && n > 0 ? await countExisting(job.table, where, names) : 0;
+  const ex = job.mode === 'merge' && ctx.overlap && n > 0 ? await readExisting(job.table, { where, rows: n, full: job.onConflict === 'keep-incoming' }, names, sources) : empty;
   for (let i = 0; i < ex.n; i++) ex.rank[i] = ex.name[i];
   const order = identity(n);
   const d = dedupInput(inc, order);
@@ -219,10 +221,10 @@ async function prepare(ctx: Context, loaded: KeyOrdered): Promise<Prepared> {
   outcome.replaced = replaced;
   outcome.perFile = perFile;
   const rewrite = gone > 0 || keepExisting !== null;
-  if (write.length === 0 && keepExisting === null) return { outcome, data: null, present, rewrite };
+  if (write.length === 0 && keepExisting === null) return { outcome, pieces: [], present, rewrite };
   const parts: OutputPart[] = [{ rows: inc, idx: write, src: inc.file }];
   if (keepExisting) parts.push({ rows: ex, idx: keepExisting, src: ex.src });
-  return { outcome, data: buildReadings(parts, present, sources.list, job.partition), present, rewrite };
+  return { outcome, pieces: readingPieces(parts, present, sources.list, job.partition, pieceRows), present, rewrite };
 }
 
 function identity(n: number): Uint32Array {

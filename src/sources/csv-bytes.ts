@@ -140,7 +140,7 @@ export class CsvBytes {
       else e = e.next = this.idOf(b, sa, sb);
       this.lastId = e;
     }
-    // Value: a plain decimal of up to 15 digits, as values.ts reads it in place; anything else takes the text path.
+    // Value: a plain decimal of up to 15 digits read in place, as values.ts does.
     const va = starts[layout.val];
     const vb = ends[layout.val];
     let i = va;
@@ -157,10 +157,20 @@ export class CsvBytes {
       } else if (c === this.mark && point < 0) point = i;
       else break;
     }
-    if (i !== vb || digits === 0 || digits > 15) return false;
-    let v = point < 0 ? m : m / POW10[vb - point - 1];
-    if (neg) v = -v;
     if (layout.vt >= 0 && starts[layout.vt] !== ends[layout.vt]) return false;
+    let v: number | null = null;
+    let vt: string | null = null;
+    if (i === vb && digits > 0 && digits <= 15) {
+      v = point < 0 ? m : m / POW10[vb - point - 1];
+      if (neg) v = -v;
+    } else {
+      // Anything else as values.ts reads it from text: another number, or a text reading (a state); a failure is
+      // the text path's to report.
+      const x = sink.parseValue(b.toString('utf8', va, vb));
+      if (typeof x === 'number') v = x;
+      else if (typeof x === 'string') vt = x;
+      else return false;
+    }
     let q: number | null = null;
     if (layout.q >= 0 && starts[layout.q] !== ends[layout.q]) {
       const qa = starts[layout.q];
@@ -174,7 +184,7 @@ export class CsvBytes {
         this.lastQCode = code;
       }
     }
-    sink.append(e.id, t, v, null, q, lineNo, dst);
+    sink.append(e.id, t, v, vt, q, lineNo, dst);
     return true;
   }
 

@@ -32,7 +32,21 @@ export async function* byteBlocks(stream: AsyncIterable<Buffer>, opts: BlockOpti
   let carry: Buffer | null = null;
   let first = true;
   let consumed = 0;
-  for await (const chunk of stream) {
+  for await (let chunk of stream) {
+    if (carry && !first && (q < 0 || carry.indexOf(q) < 0)) {
+      // The record held back ends at the chunk's first newline (no quote can hide it): that record alone is joined,
+      // rather than the whole chunk copied behind it.
+      const nl = chunk.indexOf(NL);
+      if (nl >= 0 && (q < 0 || chunk.subarray(0, nl).indexOf(q) < 0)) {
+        const head = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+        yield head;
+        consumed += head.length;
+        carry = null;
+        chunk = chunk.subarray(nl + 1);
+        if (opts.state) opts.state.carry = 0;
+        if (chunk.length === 0) continue;
+      }
+    }
     let data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     if (first && data.length >= 3) {
       if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
