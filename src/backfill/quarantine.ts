@@ -44,23 +44,44 @@ export class RejectSpill {
   }
 }
 
-function chunkTable(rows: SpilledReject[], sources: string[], jobId: string, at: number): arrow.Table {
+/** One row of the quarantine table (QUARANTINE_SCHEMA in lake.ts), as the backfill and live ingest both write it. */
+export interface QuarantineRow {
+  raw: string;
+  reason: RejectReason;
+  message: string;
+  sourceFile: string;
+  location: number;
+  locationKind: LocationKind;
+  /** quarantined_at, in ms since the epoch. */
+  atMs: number;
+}
+
+/** Rows of the quarantine table as Arrow, each marked with the job (or ingest server) that quarantined it. */
+export function quarantineTable(rows: QuarantineRow[], jobId: string): arrow.Table {
   const n = rows.length;
   const loc = new BigInt64Array(n);
-  rows.forEach((r, i) => (loc[i] = BigInt(Math.trunc(r.loc))));
-  const atUs = BigInt(at) * 1000n;
+  const at = new BigInt64Array(n);
+  rows.forEach((r, i) => {
+    loc[i] = BigInt(Math.trunc(r.location));
+    at[i] = BigInt(Math.trunc(r.atMs)) * 1000n;
+  });
   return new arrow.Table({
     raw: arrow.vectorFromArray(rows.map((r) => r.raw), new arrow.Utf8()),
     reason: arrow.vectorFromArray(rows.map((r) => r.reason), new arrow.Utf8()),
     message: arrow.vectorFromArray(rows.map((r) => r.message), new arrow.Utf8()),
-    source_file: arrow.vectorFromArray(rows.map((r) => sources[r.f]), new arrow.Utf8()),
+    source_file: arrow.vectorFromArray(rows.map((r) => r.sourceFile), new arrow.Utf8()),
     location: arrow.makeVector(arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data: loc })),
-    location_kind: arrow.vectorFromArray(rows.map((r) => r.kind), new arrow.Utf8()),
+    location_kind: arrow.vectorFromArray(rows.map((r) => r.locationKind), new arrow.Utf8()),
     job_id: arrow.vectorFromArray(rows.map(() => jobId), new arrow.Utf8()),
-    quarantined_at: arrow.makeVector(
-      arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: n, nullCount: 0, data: new BigInt64Array(n).fill(atUs) }),
-    ),
+    quarantined_at: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: n, nullCount: 0, data: at })),
   });
+}
+
+function chunkTable(rows: SpilledReject[], sources: string[], jobId: string, at: number): arrow.Table {
+  return quarantineTable(
+    rows.map((r) => ({ raw: r.raw, reason: r.reason, message: r.message, sourceFile: sources[r.f], location: r.loc, locationKind: r.kind, atMs: at })),
+    jobId,
+  );
 }
 
 export interface QuarantineCommits {
