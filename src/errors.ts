@@ -54,3 +54,6 @@ export class BufferFullError extends SensorlakeError {
 
 /** The server is shutting down and accepts nothing new. */
 export class ShuttingDownError extends SensorlakeError {}
+
+/** An MQTT broker refused us (credentials, client id, a subscription) or could not be reached at start. */
+export class BrokerError extends SensorlakeError {}

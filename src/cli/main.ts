@@ -6,6 +6,9 @@ import { tableCommand } from './table.js';
 import { demoCommand } from './demo.js';
 import { simulateCommand } from './simulate.js';
 import { backfillCommand } from './backfill.js';
+import { ingestCommand } from './ingest.js';
+import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 import { shutdownWorkers } from '../delta/table.js';
 import { SensorlakeError, InvalidArgumentError } from '../errors.js';
 import { EXIT, takeExitCode } from './exit.js';
@@ -23,6 +26,9 @@ export function program(): Command {
   p.addCommand(tableCommand());
   p.addCommand(simulateCommand());
   p.addCommand(backfillCommand());
+  p.addCommand(ingestCommand());
+  p.addCommand(serveCommand());
+  p.addCommand(tokenCommand());
   for (const c of p.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -12,6 +12,11 @@ import { makeValueParser, type ValueParser } from './values.js';
 export interface TextSinkOptions extends SourceOptions {
   quality?: QualityOptions;
   decimal?: '.' | ',';
+  /**
+   * Copy sensor ids out of the text they were cut from (default true), so a sink that lives for a whole file does not
+   * pin a text block per id. A sink that lives for one in-memory body (an HTTP request) skips the copies.
+   */
+  ownStrings?: boolean;
 }
 
 /** Where each canonical field came from, appended to messages: ' (column "time")', ' (field "reading.v")'. */
@@ -38,6 +43,7 @@ export class TextSink {
   private lastTsText = '\u0000';
   private lastTs = 0;
   private lastTsDst: DstKind | null = null;
+  private readonly ownIds: boolean;
 
   constructor(file: string, locationKind: LocationKind, opts: TextSinkOptions) {
     const rows = opts.batchRows ?? 65_536;
@@ -47,6 +53,7 @@ export class TextSink {
     this.parseTs = makeTimestampParser(opts.time, (kind) => (this.dst = kind));
     this.parseValue = makeValueParser(opts.decimal);
     this.parseQuality = makeQualityParser(opts.quality);
+    this.ownIds = opts.ownStrings ?? true;
   }
 
   /** Readings plus rejects reached the chunk size: flush before the next record (rejects count, to bound memory). */
@@ -62,7 +69,7 @@ export class TextSink {
   private idEntry(s: string): IdEntry {
     let e = this.ids.get(s);
     if (e === undefined) {
-      e = { id: own(s), next: null };
+      e = { id: this.ownIds ? own(s) : s, next: null };
       this.ids.set(e.id, e);
     }
     return e;
