@@ -9,6 +9,7 @@ import { backfillCommand } from './backfill.js';
 import { ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
+import { qualityCommand } from './quality.js';
 import { shutdownWorkers } from '../delta/table.js';
 import { SensorlakeError, InvalidArgumentError } from '../errors.js';
 import { EXIT, takeExitCode } from './exit.js';
@@ -29,6 +30,7 @@ export function program(): Command {
   p.addCommand(ingestCommand());
   p.addCommand(serveCommand());
   p.addCommand(tokenCommand());
+  p.addCommand(qualityCommand());
   for (const c of p.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -1,0 +1,34 @@
+// The shapes every imputer shares: the readings it may learn from, a gap to fill, and the two-step contract (fit
+// once per series, then fill each gap), so auto-selection can refit on a self-masked copy and compare methods fairly.
+
+export const IMPUTE_METHODS = ['linear', 'locf', 'seasonal-daily', 'seasonal-weekly', 'ridge', 'smooth'] as const;
+export type ImputeMethod = (typeof IMPUTE_METHODS)[number];
+
+/** Good numeric readings of one sensor: ts (µs) strictly increasing, every value finite. */
+export interface Observed {
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+/** Another sensor of the same asset, for the multivariate (ridge) imputer. */
+export interface Neighbour extends Observed {
+  sensorId: string;
+  intervalUs: number;
+}
+
+export interface FitContext {
+  intervalUs: number;
+  neighbours: Neighbour[];
+}
+
+/** One gap: `left` indexes the last observed reading before it (left + 1 the first after); fill these times. */
+export interface GapRequest {
+  left: number;
+  ts: Float64Array;
+}
+
+/** Fills gaps of the series it was fitted on; null for a gap it cannot fill (e.g. no neighbour data there). */
+export type Filler = (gap: GapRequest) => Float64Array | null;
+
+/** Learns from the observed readings; null when the method does not apply (too little data, no neighbours). */
+export type Imputer = (obs: Observed, ctx: FitContext) => Filler | null;
