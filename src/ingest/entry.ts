@@ -6,6 +6,7 @@ import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError, CorruptLogError } from '../errors.js';
 import type { Reject, SourceChunk } from '../sources/batch.js';
 import { recordJson, validateBatch, type SensorDict, type ValidationSink } from '../backfill/validate.js';
+import { RowBuffer } from '../backfill/rows.js';
 import { allocFrame } from './wal.js';
 
 const MAGIC = 0x31544e45; // 'ENT1'
@@ -117,14 +118,8 @@ export function decodeEntry(payload: Uint8Array, position: number, cache?: Names
  * submits; build() runs synchronously, so no two requests share the scratch at once.
  */
 export class EntryBuilder {
-  private cap = 0;
-  private ts = new Float64Array(0);
-  private value = new Float64Array(0);
-  private valid = new Uint8Array(0);
-  private quality = new Uint32Array(0);
-  private gsid = new Int32Array(0);
-  private text: (string | null)[] | null = null;
-  private n = 0;
+  /** Scratch rows of the request being built; sid holds run-wide sensor ids (file and loc are unused). */
+  private readonly rows = new RowBuffer();
   /** Sensors (run-wide ids) that have had numeric values since start: their text readings are type mismatches. */
   private numeric = new Uint8Array(64);
   private localOf = new Int32Array(64);
@@ -140,9 +135,8 @@ export class EntryBuilder {
   build(chunks: SourceChunk[], source: string, key: string | null, createdAtMs: number): { frame: Uint8Array; entry: Entry } {
     let rows = 0;
     for (const c of chunks) rows += c.batch?.numRows ?? 0;
-    this.reserve(rows);
-    this.n = 0;
-    this.text = null;
+    this.rows.clear();
+    this.rows.reserve(rows);
     const rejects: Reject[] = [];
     for (const c of chunks) {
       for (const r of c.rejects) rejects.push(r);
@@ -176,36 +170,12 @@ export class EntryBuilder {
   }
 
   private push(ts: number, sid: number, value: number | null, text: string | null, q: number): void {
-    const i = this.n++;
-    this.ts[i] = ts;
-    this.gsid[i] = sid;
-    if (value === null) {
-      this.valid[i] = 0;
-      this.value[i] = 0;
-    } else {
-      this.valid[i] = 1;
-      this.value[i] = value;
-    }
-    this.quality[i] = q;
-    if (text !== null || this.text) {
-      this.text ??= new Array<string | null>(i).fill(null);
-      this.text[i] = text;
-    }
-  }
-
-  private reserve(rows: number): void {
-    if (rows <= this.cap) return;
-    const cap = Math.max(rows, this.cap * 2, 1024);
-    this.ts = new Float64Array(cap);
-    this.value = new Float64Array(cap);
-    this.valid = new Uint8Array(cap);
-    this.quality = new Uint32Array(cap);
-    this.gsid = new Int32Array(cap);
-    this.cap = cap;
+    this.rows.push(ts, sid, value, text, q, 0, 0);
   }
 
   private encode(source: string, key: string | null, createdAtMs: number, rejects: Reject[]): { frame: Uint8Array; entry: Entry } {
-    const n = this.n;
+    const r = this.rows;
+    const n = r.n;
     // The entry's own sensor dictionary: replay must not depend on this process's numbering.
     const names: string[] = [];
     const gen = ++this.generation;
@@ -215,7 +185,7 @@ export class EntryBuilder {
     }
     const sid = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const g = this.gsid[i];
+      const g = r.sid[i];
       if (this.stamp[g] !== gen) {
         this.stamp[g] = gen;
         this.localOf[g] = names.length;
@@ -224,13 +194,13 @@ export class EntryBuilder {
       sid[i] = this.localOf[g];
     }
     let textParts: { offsets: Int32Array; nulls: Uint8Array; bytes: Buffer } | null = null;
-    if (this.text) {
+    if (r.text) {
       const offsets = new Int32Array(n + 1);
       const nulls = new Uint8Array(n);
       const words: Buffer[] = [];
       let total = 0;
       for (let i = 0; i < n; i++) {
-        const t = this.text[i];
+        const t = r.text[i];
         if (t === null || t === undefined) nulls[i] = 1;
         else {
           const w = Buffer.from(t, 'utf8');
@@ -259,11 +229,11 @@ export class EntryBuilder {
       new Uint8Array(payload.buffer, at, src.length * size1).set(new Uint8Array(src.buffer, src.byteOffset, src.length * size1));
       at += pad8(src.length * size1);
     };
-    put(this.ts.subarray(0, n), 8);
-    put(this.value.subarray(0, n), 8);
-    put(this.quality.subarray(0, n), 4);
+    put(r.ts.subarray(0, n), 8);
+    put(r.value.subarray(0, n), 8);
+    put(r.quality.subarray(0, n), 4);
     put(sid, 4);
-    put(this.valid.subarray(0, n), 1);
+    put(r.valid.subarray(0, n), 1);
     if (textParts) {
       put(textParts.offsets, 4);
       put(textParts.nulls, 1);
