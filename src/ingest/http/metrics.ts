@@ -1,8 +1,9 @@
 // Prometheus metrics of the server (GET /metrics): the durable core's IngestStats, read at scrape time, and the HTTP
 // front end's own request counts and latencies. One registry per server, so tests can run several in one process.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestStats } from '../contract.js';
+import { drainHistogram, mirrorCounter, mirrorGauge } from '../prom-mirror.js';
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -14,34 +15,9 @@ export class ServerMetrics {
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    const stats = (): IngestStats | null => this.stats;
-    // Counters mirror totals the core keeps: each scrape adds what grew since the last one.
-    const mirror = (name: string, help: string, read: (s: IngestStats) => number): void => {
-      let seen = 0;
-      const c: Counter = new Counter({
-        name,
-        help,
-        registers,
-        collect: () => {
-          const s = stats();
-          if (!s) return;
-          const now = read(s);
-          if (now > seen) c.inc(now - seen);
-          seen = Math.max(seen, now);
-        },
-      });
-    };
-    const gauge = (name: string, help: string, read: (s: IngestStats) => number): void => {
-      const g: Gauge = new Gauge({
-        name,
-        help,
-        registers,
-        collect: () => {
-          const s = stats();
-          if (s) g.set(read(s));
-        },
-      });
-    };
+    const registry = this.registry;
+    const mirror = (name: string, help: string, read: (s: IngestStats) => number): void => mirrorCounter(registry, name, help, () => (this.stats ? read(this.stats) : undefined));
+    const gauge = (name: string, help: string, read: (s: IngestStats) => number): void => mirrorGauge(registry, name, help, () => (this.stats ? read(this.stats) : undefined));
     mirror('sensorlake_ingest_rows_total', 'Readings acknowledged and bound for the readings table', (s) => s.rowsIngested);
     mirror('sensorlake_ingest_rows_quarantined_total', 'Records acknowledged and bound for the quarantine table', (s) => s.rowsQuarantined);
     mirror('sensorlake_ingest_commits_total', 'Micro-batch commits to the lake', (s) => s.commits);
@@ -50,15 +26,9 @@ export class ServerMetrics {
     gauge('sensorlake_wal_bytes', 'Bytes held in write-ahead log segments', (s) => s.walBytes);
     gauge('sensorlake_ingest_buffered_rows', 'Rows acknowledged but not yet committed', (s) => s.bufferedRows);
     gauge('sensorlake_ingest_committed_position', 'WAL position of the last committed entry', (s) => s.committedPosition);
-    const commitSeconds: Histogram = new Histogram({
-      name: 'sensorlake_ingest_commit_seconds',
-      help: 'Time each micro-batch commit took',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-      collect: () => {
-        for (const s of stats()?.drainCommitSeconds() ?? []) commitSeconds.observe(s);
-      },
-    });
+    drainHistogram(registry, 'sensorlake_ingest_commit_seconds', 'Time each micro-batch commit took', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], () =>
+      this.stats ? this.stats.drainCommitSeconds() : [],
+    );
     this.requests = new Counter({ name: 'sensorlake_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'], registers });
     this.latency = new Histogram({
       name: 'sensorlake_http_request_seconds',
