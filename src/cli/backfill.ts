@@ -6,9 +6,9 @@ import { backfill, type BackfillReport } from '../backfill/run.js';
 import { fileRows, summaryLines } from '../backfill/report.js';
 import { createProgressReporter, type ProgressFormat } from '../backfill/progress.js';
 import { FORMATS, type SourceFormat } from '../sources/options.js';
-import { InvalidArgumentError } from '../errors.js';
 import { out, printTable } from './output.js';
 import { finishWith } from './exit.js';
+import { collect, wholeNumber } from './flags.js';
 
 interface Flags {
   source: string[];
@@ -28,15 +28,6 @@ interface Flags {
   progress: boolean;
   rowBudget?: string;
   worker: boolean;
-}
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-function count(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} '${v}': expected a positive whole number`);
-  return n;
 }
 
 /** The process exit code for a finished backfill: 3 when some records went to quarantine. */
@@ -83,7 +74,7 @@ export function backfillCommand(): Command {
           config: o.config,
           sensors: o.sensors,
           partition: o.partition,
-          rowBudget: count(o.rowBudget, '--row-budget'),
+          rowBudget: wholeNumber(o.rowBudget, '--row-budget'),
           worker: o.worker,
           onProgress: progress ? (p) => progress.update(p) : undefined,
         });

@@ -14,6 +14,7 @@ import type { FieldMap } from '../sources/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { finishWith } from './exit.js';
 import { out } from './output.js';
+import { collect, wholeNumber } from './flags.js';
 
 interface MqttFlags {
   url: string;
@@ -35,15 +36,6 @@ interface MqttFlags {
   rebirth: boolean;
   statsInterval: string;
   json?: boolean;
-}
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-function whole(v: string | undefined, flag: string, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`--${flag} '${v}': expected a whole number >= ${min}`);
-  return n;
 }
 
 const FIELD_NAMES = ['ts', 'sensor_id', 'value', 'value_text', 'quality'] as const;
@@ -126,8 +118,8 @@ function mqttCommand(): Command {
       const log = makeLogger(o.json === true);
       // Every flag is checked before the lake is opened.
       subscriptionTopics({ topics: o.topic, topicMap: o.topicMap, format: o.format });
-      const tuning = { commitRows: whole(o.commitRows, 'commit-rows'), commitMs: whole(o.commitMs, 'commit-ms'), bufferRows: whole(o.bufferRows, 'buffer-rows') };
-      const sessionExpirySeconds = whole(o.sessionExpiry, 'session-expiry', 0);
+      const tuning = { commitRows: wholeNumber(o.commitRows, '--commit-rows'), commitMs: wholeNumber(o.commitMs, '--commit-ms'), bufferRows: wholeNumber(o.bufferRows, '--buffer-rows') };
+      const sessionExpirySeconds = wholeNumber(o.sessionExpiry, '--session-expiry', 0);
       const config = o.config ? await loadMappingConfig(o.config) : {};
       const json: JsonPayloadOptions = { fields: { ...config.jsonl?.fields, ...fieldFlags(o.field) }, time: config.time, quality: config.quality };
       const clientId = o.clientId ?? defaultClientId(o.lake);

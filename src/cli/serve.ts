@@ -13,6 +13,7 @@ import { startCompactor, type Compactor } from '../ingest/compaction.js';
 import { registerCompactionMetrics } from '../ingest/compaction-metrics.js';
 import { InvalidArgumentError } from '../errors.js';
 import { out } from './output.js';
+import { wholeNumber } from './flags.js';
 
 interface Flags {
   lake: string;
@@ -33,13 +34,6 @@ interface Flags {
   compactClosedFiles?: string;
   compactOpenFiles?: string;
   json?: boolean;
-}
-
-function whole(v: string | undefined, name: string, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} '${v}': expected a whole number >= ${min}`);
-  return n;
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1 << 20, gib: 1 << 30 };
@@ -86,7 +80,7 @@ export function serveCommand(): Command {
         'Exit codes: 0 stopped cleanly, 1 failed (e.g. WAL recovery), 2 bad usage.',
     )
     .action(async (o: Flags) => {
-      const port = whole(o.port, '--port', 0)!;
+      const port = wholeNumber(o.port, '--port', 0)!;
       if (port > 65535) throw new InvalidArgumentError(`--port ${port}: at most 65535`);
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
       let tokens: TokenStore | null = null;
@@ -98,20 +92,20 @@ export function serveCommand(): Command {
       } else {
         process.stderr.write('sensorlake serve: warning: no --tokens, so authentication is off; anyone on this machine can write and read\n');
       }
-      const grace = whole(o.compactGrace, '--compact-grace', 0);
+      const grace = wholeNumber(o.compactGrace, '--compact-grace', 0);
       const policy = {
         graceMs: grace === undefined ? undefined : grace * 60_000,
-        minSmallFiles: whole(o.compactClosedFiles, '--compact-closed-files', 2),
-        openMaxSmallFiles: whole(o.compactOpenFiles, '--compact-open-files', 2),
+        minSmallFiles: wholeNumber(o.compactClosedFiles, '--compact-closed-files', 2),
+        openMaxSmallFiles: wholeNumber(o.compactOpenFiles, '--compact-open-files', 2),
       };
       const https = o.tlsCert ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey!) } : undefined;
 
       const opening = openIngestor({
         lake: o.lake,
         serverId: o.serverId,
-        commitRows: whole(o.commitRows, '--commit-rows'),
-        commitMs: whole(o.commitMs, '--commit-ms'),
-        bufferRows: whole(o.bufferRows, '--buffer-rows'),
+        commitRows: wholeNumber(o.commitRows, '--commit-rows'),
+        commitMs: wholeNumber(o.commitMs, '--commit-ms'),
+        bufferRows: wholeNumber(o.bufferRows, '--buffer-rows'),
         fsync: o.fsync,
       });
       opening.catch(() => undefined); // awaited below; the server reports it on /readyz meanwhile
@@ -121,7 +115,7 @@ export function serveCommand(): Command {
         tokens,
         bodyLimit: o.bodyLimit === undefined ? undefined : parseBytes(o.bodyLimit, '--body-limit'),
         https,
-        decodeWorkers: whole(o.decodeWorkers, '--decode-workers', 0),
+        decodeWorkers: wholeNumber(o.decodeWorkers, '--decode-workers', 0),
       });
       const stopped = waitForSignal();
       let ingest: Ingest;
