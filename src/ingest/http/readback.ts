@@ -2,7 +2,7 @@
 // bucketed aggregates, scanned with a predicate on the partition and ts columns so files outside the range are skipped.
 
 import * as arrow from 'apache-arrow';
-import { DeltaTable } from '../../delta/table.js';
+import { DeltaTable, type HistoryEntry } from '../../delta/table.js';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { lakePaths, rangePredicate, sqlString, type PartitionScheme } from '../../backfill/lake.js';
 import { isoMicros, parseTimeBound } from '../../backfill/plan.js';
@@ -154,28 +154,11 @@ async function aggregate(batches: AsyncIterable<arrow.RecordBatch>, everyUs: num
 export const HISTORY_TABLES = ['readings', 'sensors', 'quarantine'] as const;
 export type HistoryTable = (typeof HISTORY_TABLES)[number];
 
-export interface HistoryItem {
-  version: number;
-  timestamp: string;
-  operation: string | null;
-  operationParameters: Record<string, unknown>;
-  operationMetrics: Record<string, unknown>;
-  readVersion: number | null;
-  isBlindAppend: boolean | null;
-  engineInfo: string | null;
-}
+/** A commit as the API shows it: the engine's history entry with an ISO timestamp, without the raw commitInfo. */
+export type HistoryItem = Omit<HistoryEntry, 'timestamp' | 'commitInfo'> & { timestamp: string };
 
 /** The newest `limit` commits of one of the lake's tables, newest first. */
 export async function tableHistory(lake: string, name: HistoryTable, limit: number): Promise<HistoryItem[]> {
   const table = await DeltaTable.open(lakePaths(lake)[name]);
-  return (await table.history(limit)).map((h) => ({
-    version: h.version,
-    timestamp: new Date(h.timestamp).toISOString(),
-    operation: h.operation,
-    operationParameters: h.operationParameters,
-    operationMetrics: h.operationMetrics,
-    readVersion: h.readVersion,
-    isBlindAppend: h.isBlindAppend,
-    engineInfo: h.engineInfo,
-  }));
+  return (await table.history(limit)).map(({ timestamp, commitInfo: _raw, ...entry }) => ({ ...entry, timestamp: new Date(timestamp).toISOString() }));
 }
