@@ -15,6 +15,7 @@ import { simulate, type SimulateSummary } from '../../src/sim/simulate.js';
 import type { BackfillReport } from '../../src/backfill/report.js';
 import { canonicalRows } from '../interop/canonical.js';
 import { REPO_ROOT, tempDir } from '../helpers.js';
+import { Rng } from '../../src/sim/random.js';
 
 const SEED = process.env.BACKFILL_KILL_SEED ? Number(process.env.BACKFILL_KILL_SEED) : Date.now() % 2 ** 31;
 const KILLS = 20;
@@ -23,16 +24,10 @@ const BIN = path.join(REPO_ROOT, 'bin', 'sensorlake.js');
 /** Rows of a window held at once: the full 6 h windows (~4,900 rows) go in sensor buckets, the short first one (~2,450) not. */
 const ROW_BUDGET = 3000;
 
-/** mulberry32: a small seeded PRNG, so a failing schedule replays with BACKFILL_KILL_SEED. */
+/** The simulator's seeded generator (mulberry32), so a failing schedule replays from its seed. */
 function rngFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 const rng = rngFrom(SEED);
 

@@ -13,6 +13,7 @@ import { DeltaTable } from '../../src/delta/table.js';
 import { lakePaths } from '../../src/backfill/lake.js';
 import { tempDir } from '../helpers.js';
 import { badOf, keyOf, PER_BATCH, readingOf } from './kill-child.js';
+import { Rng } from '../../src/sim/random.js';
 
 const SEED = process.env.INGEST_KILL_SEED ? Number(process.env.INGEST_KILL_SEED) : Date.now() % 2 ** 31;
 const KILLS = 5;
@@ -20,16 +21,10 @@ const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kill-chil
 const scratch = tempDir('ingest-kill-');
 after(() => scratch.cleanup());
 
-/** mulberry32: a small seeded PRNG, so a failing schedule replays with INGEST_KILL_SEED. */
+/** The simulator's seeded generator (mulberry32), so a failing schedule replays from its seed. */
 function rngFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 interface Run {

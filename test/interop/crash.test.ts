@@ -13,6 +13,7 @@ import { tempDir } from '../helpers.js';
 import { startPeers, type Peers, type PeerColumn } from './peers.js';
 import { canonicalRows, sortRows, type CanonicalRow } from './canonical.js';
 import { WorkerProcess, type WorkerMessage } from './fixtures/worker-process.js';
+import { Rng } from '../../src/sim/random.js';
 
 const SEED = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Date.now() % 2 ** 31;
 const KILLS = 20;
@@ -32,16 +33,10 @@ const COLUMNS: PeerColumn[] = [
 const SCHEMA = struct([field('app', 'string'), field('batch', 'long'), field('k', 'integer'), field('value', 'double')]);
 const DELTA_TYPES = Object.fromEntries(COLUMNS.map((c) => [c.name, c.type]));
 
-/** mulberry32: a small seeded PRNG, so a failing run's kill schedule can be replayed with CRASH_SEED. */
+/** The simulator's seeded generator (mulberry32), so a failing schedule replays from its seed. */
 function rngFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 const rng = rngFrom(SEED);
 
