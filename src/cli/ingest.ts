@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { openIngestor } from '../ingest/ingestor.js';
+import { startInlineAnomalies, type InlineAnomalies } from '../ingest/inline-anomalies.js';
 import { startMqttIngest, subscriptionTopics, type MqttIngest } from '../ingest/mqtt/client.js';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../ingest/mqtt/decode.js';
 import type { JsonPayloadOptions } from '../ingest/mqtt/json-payload.js';
@@ -34,6 +35,7 @@ interface MqttFlags {
   sessionExpiry?: string;
   mqttVersion: '5' | '3.1.1';
   rebirth: boolean;
+  inlineAnomalies: boolean;
   statsInterval: string;
   json?: boolean;
 }
@@ -111,6 +113,7 @@ function mqttCommand(): Command {
     .option('--session-expiry <seconds>', `how long the broker keeps our session while we are away (default ${DEFAULT_SESSION_EXPIRY_SECONDS}, 7 days)`)
     .addOption(new Option('--mqtt-version <version>', 'protocol version').choices(['5', '3.1.1']).default('5'))
     .option('--no-rebirth', 'never publish Sparkplug rebirth requests')
+    .option('--no-inline-anomalies', 'do not judge committed readings for anomalies as they arrive (into the anomalies table)')
     .option('--stats-interval <seconds>', 'log counters this often (0: never)', '10')
     .option('--json', 'logs on stderr and the summary on stdout as JSON')
     .addHelpText('after', HELP)
@@ -128,7 +131,9 @@ function mqttCommand(): Command {
       const ingest = await openIngestor({ lake: o.lake, serverId: o.serverId, ...tuning });
       ingest.onCommit((c) => log.info({ version: c.version, rows: c.rows, dates: c.dates }, 'committed'));
       let mqtt: MqttIngest;
+      let inline: InlineAnomalies | null = null;
       try {
+        if (o.inlineAnomalies) inline = await startInlineAnomalies({ lake: o.lake, ingest, logger: log });
         mqtt = await startMqttIngest(ingest, {
           url: o.url,
           topics: o.topic,
@@ -146,6 +151,7 @@ function mqttCommand(): Command {
           logger: log,
         });
       } catch (e) {
+        await inline?.stop();
         await ingest.close();
         throw e;
       }
@@ -164,6 +170,7 @@ function mqttCommand(): Command {
       });
       if (signal) log.info({ signal }, 'stopping: committing what is buffered');
       await mqtt.close();
+      await inline?.stop();
       await ingest.close();
       const summary = { clientId, topics: mqtt.topics, ...mqtt.stats, commits: ingest.stats.commits, rowsCommitted: ingest.stats.rowsCommitted, duplicates: ingest.stats.duplicates };
       if (o.json) out(JSON.stringify(summary));

@@ -5,8 +5,8 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { openIngestor } from '../ingest/ingestor.js';
-import type { Ingest } from '../ingest/contract.js';
+import { openIngestor, type Ingestor } from '../ingest/ingestor.js';
+import { startInlineAnomalies, type InlineAnomalies } from '../ingest/inline-anomalies.js';
 import { buildServer, DEFAULT_BODY_LIMIT } from '../ingest/http/server.js';
 import { TokenStore } from '../ingest/http/tokens.js';
 import { startCompactor, type Compactor } from '../ingest/compaction.js';
@@ -30,6 +30,7 @@ interface Flags {
   decodeWorkers?: string;
   fsync: boolean;
   compaction: boolean;
+  inlineAnomalies: boolean;
   compactGrace?: string;
   compactClosedFiles?: string;
   compactOpenFiles?: string;
@@ -66,6 +67,7 @@ export function serveCommand(): Command {
     .option('--decode-workers <n>', 'worker threads decoding request bodies (default 0: on the main thread, the faster choice on 2 cores)')
     .option('--server-id <id>', 'names this server in Delta txn ids and its WAL directory (default derived from the lake)')
     .option('--no-compaction', 'do not compact readings in the background (run sensorlake table optimize yourself)')
+    .option('--no-inline-anomalies', 'do not judge committed readings for anomalies as they arrive (into the anomalies table)')
     .option('--compact-grace <minutes>', 'a day partition counts as closed this long after midnight UTC (default 60)')
     .option('--compact-closed-files <n>', 'compact a closed partition once it holds this many small files (default 16)')
     .option('--compact-open-files <n>', 'compact the open partition once it holds this many small files (default 300)')
@@ -118,8 +120,9 @@ export function serveCommand(): Command {
         decodeWorkers: wholeNumber(o.decodeWorkers, '--decode-workers', 0),
       });
       const stopped = waitForSignal();
-      let ingest: Ingest;
+      let ingest: Ingestor;
       let compactor: Compactor | null = null;
+      let inline: InlineAnomalies | null = null;
       try {
         await app.listen({ port, host: o.host });
         const url = listeningUrl(app.server.address() as AddressInfo, !!https);
@@ -129,8 +132,10 @@ export function serveCommand(): Command {
           compactor = startCompactor(o.lake, policy, { ingest });
           registerCompactionMetrics(metrics.registry, compactor.stats);
         }
+        if (o.inlineAnomalies) inline = await startInlineAnomalies({ lake: o.lake, ingest, registry: metrics.registry });
       } catch (e) {
         await app.close();
+        await compactor?.stop();
         await opening.then((i) => i.close()).catch(() => undefined);
         throw e;
       }
@@ -138,6 +143,7 @@ export function serveCommand(): Command {
       process.stderr.write(`sensorlake serve: ${signal}: finishing requests in flight and committing buffered rows\n`);
       await app.close(); // stops accepting, waits for requests in flight
       await compactor?.stop(); // lets an optimize in progress commit
+      await inline?.stop(); // writes what it flagged; commits after this are judged at the next start
       await ingest.close(); // commits what is buffered, closes the WAL
       const s = ingest.stats;
       process.stderr.write(`sensorlake serve: stopped; ${s.rowsIngested} readings and ${s.rowsQuarantined} quarantined records acknowledged since start, committed to position ${s.committedPosition}\n`);

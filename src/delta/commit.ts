@@ -1,12 +1,13 @@
 // Commits a transaction's actions at the next free version: create-if-absent on the commit file, and on losing
-// the race, read each winning commit, apply the conflict rules, and retry at the version after it (bounded).
+// the race, read each winning commit, apply the conflict rules, and retry at the version after it (bounded). The
+// winners and our own commit come back as read, so the writer can advance its snapshot without reading the log.
 
 import type { Storage } from './engine/storage.js';
 import type { Action, CommitInfo } from './kernel/actions.js';
-import { commitFileName, serializeCommit } from './kernel/actions.js';
+import { parseCommit, serializeCommit } from './kernel/actions.js';
 import { checkConflict, type TransactionFootprint } from './kernel/conflict.js';
-import { LOG_DIR, listLog, readCommit } from './snapshot.js';
-import { latestVersion } from './kernel/log-segment.js';
+import type { ReadCommit } from './snapshot.js';
+import { commitPath, readCommitsFrom } from './snapshot-advance.js';
 import { CommitVersionTakenError } from '../errors.js';
 
 export const ENGINE_INFO = 'sensorlake/0.1.0';
@@ -21,11 +22,15 @@ export interface CommitRequest {
   maxRetries?: number;
 }
 
-export type CommitResult = { version: number; attempts: number } | { alreadyCommitted: true; version: null; attempts: number };
+export type CommitResult =
+  | { version: number; attempts: number; winners: ReadCommit[]; committed: ReadCommit }
+  | { alreadyCommitted: true; version: null; attempts: number; winners: ReadCommit[] };
 
 export async function commit(storage: Storage, req: CommitRequest): Promise<CommitResult> {
   const maxRetries = req.maxRetries ?? 15;
   let version = req.footprint.readVersion + 1;
+  /** Commits other writers made after our read version, in order. */
+  const winners: ReadCommit[] = [];
   for (let attempt = 1; attempt <= maxRetries + 1; attempt++) {
     const info: CommitInfo = {
       timestamp: Date.now(),
@@ -35,21 +40,22 @@ export async function commit(storage: Storage, req: CommitRequest): Promise<Comm
     };
     if (req.footprint.readVersion < 0) delete info.readVersion;
     const body = serializeCommit([{ commitInfo: info }, ...req.actions]);
-    if (await storage.putIfAbsent(`${LOG_DIR}/${commitFileName(version)}`, new TextEncoder().encode(body))) {
-      return { version, attempts: attempt };
+    const path = commitPath(version);
+    if (await storage.putIfAbsent(path, new TextEncoder().encode(body))) {
+      // Parsed back from its bytes, so the snapshot built from it equals what any reader of the file gets.
+      const committed: ReadCommit = { version, actions: parseCommit(body, `${storage.root}/${path}`), file: await storage.head(path) };
+      return { version, attempts: attempt, winners, committed };
     }
     // Lost the race: every commit from `version` to the latest is a winner we must be compatible with.
-    const listing = await listLog(storage);
-    const latest = latestVersion(listing);
-    for (let v = version; v <= latest; v++) {
-      const winner = await readCommit(storage, v, listing);
+    for (const w of await readCommitsFrom(storage, version)) {
+      winners.push(w);
       if (req.txn) {
-        const done = winner.some((a) => 'txn' in a && a.txn.appId === req.txn!.appId && a.txn.version >= req.txn!.version);
-        if (done) return { alreadyCommitted: true, version: null, attempts: attempt };
+        const done = w.actions.some((a) => 'txn' in a && a.txn.appId === req.txn!.appId && a.txn.version >= req.txn!.version);
+        if (done) return { alreadyCommitted: true, version: null, attempts: attempt, winners };
       }
-      checkConflict(req.footprint, winner, v);
+      checkConflict(req.footprint, w.actions, w.version);
     }
-    version = latest + 1;
+    version = req.footprint.readVersion + 1 + winners.length;
   }
   throw new CommitVersionTakenError(
     `${storage.root}: could not commit after ${maxRetries} retries; other writers kept taking the next version`,

@@ -166,7 +166,12 @@ async function readFile(storage: Storage, snapshot: Snapshot, add: Add, bound: B
 }
 
 /** The rows of `snapshot`, file by file, as record batches with the table's Arrow schema (or the chosen columns). */
-export async function* scanSnapshot(storage: Storage, snapshot: Snapshot, opts: ScanOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+export function scanSnapshot(storage: Storage, snapshot: Snapshot, opts: ScanOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+  return scanFiles(storage, snapshot, selectFiles(snapshot, opts.where), opts);
+}
+
+/** The rows of the given data files, read as `snapshot` reads them (schema, partition values, deletion vectors). */
+export async function* scanFiles(storage: Storage, snapshot: Snapshot, files: Iterable<Add>, opts: ScanOptions = {}): AsyncGenerator<arrow.RecordBatch> {
   const bound = bind(snapshot, opts.where);
   const schema = snapshot.schema;
   const columns = (opts.columns ?? schema.fields.map((f) => f.name)).map((name) => {
@@ -175,7 +180,7 @@ export async function* scanSnapshot(storage: Storage, snapshot: Snapshot, opts: 
     return f;
   });
   const outSchema = new arrow.Schema(columns.map((f) => new arrow.Field(f.name, toArrowType(f.type), f.nullable)));
-  for (const add of selectFiles(snapshot, opts.where)) {
+  for (const add of files) {
     const t = await readFile(storage, snapshot, add, bound, columns);
     if (!t) continue;
     for (const b of t.batches) yield new arrow.RecordBatch(outSchema, b.data);

@@ -1,12 +1,14 @@
 // Loads the table state of one version: lists _delta_log, picks the newest readable checkpoint, replays the
 // commits after it. A stale, missing or corrupt _last_checkpoint cannot mislead it: the listing decides, and a
-// checkpoint that fails to read is skipped for an older one (or a full replay).
+// checkpoint that fails to read is skipped for an older one (or a full replay). snapshot-advance.ts moves a loaded
+// snapshot forward by the commits after it instead.
 
 import type { Storage } from './engine/storage.js';
 import type { Action, Add, Metadata, Protocol, Txn, CommitInfo } from './kernel/actions.js';
 import { parseCommit } from './kernel/actions.js';
-import { classifyLogFiles, selectSegment, type LogListing, type CheckpointCandidate } from './kernel/log-segment.js';
-import { applyActions, emptyState, requireComplete, type TableState } from './kernel/replay.js';
+import { classifyLogFiles, selectSegment, type LogFile, type LogListing, type CheckpointCandidate } from './kernel/log-segment.js';
+import { applyActions, emptyState, requireComplete } from './kernel/replay.js';
+import { advanceState, type FrozenState, type LogCommit } from './kernel/advance.js';
 import { parseSchema, type StructType } from './kernel/schema.js';
 import { checkReadable, columnMappingMode } from './kernel/features.js';
 import { decodeCheckpoint } from './engine/checkpoint-parquet.js';
@@ -14,19 +16,33 @@ import { NotFoundError } from '../errors.js';
 
 export const LOG_DIR = '_delta_log';
 
+/** A commit as read from the log, with its file's size and time (null when the file vanished after the read). */
+export interface ReadCommit extends LogCommit {
+  file: LogFile | null;
+}
+
+/** One version of a table. Immutable: advancing it (advancedBy) makes a new snapshot that shares its maps. */
 export class Snapshot {
+  private parsedSchema: StructType | null = null;
+
   constructor(
     readonly table: string,
     readonly version: number,
     readonly protocol: Protocol,
     readonly metadata: Metadata,
-    private readonly state: TableState,
+    private readonly state: FrozenState,
     /** When this version was committed (ms since the epoch), as readers agree on it. */
     readonly timestamp: number,
+    /**
+     * The commit file of this version as it was read (null if unknown): a later advance checks that it is still the
+     * same file, and reloads from scratch when the log was deleted or rewritten underneath.
+     */
+    readonly tip: LogFile | null = null,
   ) {}
 
   get schema(): StructType {
-    return parseSchema(this.metadata.schemaString, `${this.table}: metaData.schemaString`);
+    this.parsedSchema ??= parseSchema(this.metadata.schemaString, `${this.table}: metaData.schemaString`);
+    return this.parsedSchema;
   }
 
   get partitionColumns(): string[] {
@@ -47,7 +63,8 @@ export class Snapshot {
     return this.state.files;
   }
 
-  tombstones(): TableState['tombstones'] {
+  /** Removed files. Ones past delta.deletedFileRetentionDuration may be among them: filter by deletionTimestamp. */
+  tombstones(): FrozenState['tombstones'] {
     return this.state.tombstones;
   }
 
@@ -60,7 +77,7 @@ export class Snapshot {
     return [...this.state.txns.values()];
   }
 
-  domainMetadata(): TableState['domains'] {
+  domainMetadata(): FrozenState['domains'] {
     return this.state.domains;
   }
 
@@ -79,6 +96,27 @@ export class Snapshot {
     }
     return n;
   }
+
+  /**
+   * This snapshot moved forward by `commits`, the versions right after it, in order; this one is left as it was.
+   * Tombstones deleted at or before `tombstoneExpiry(metadata)` may be dropped from memory.
+   */
+  advancedBy(commits: ReadCommit[], tombstoneExpiry: (metadata: Metadata) => number): Snapshot {
+    if (commits.length === 0) return this;
+    const next = advanceState({ ...this.state, version: this.version, protocol: this.protocol, metadata: this.metadata }, commits, tombstoneExpiry, this.table);
+    checkReadable(next.protocol, this.table);
+    const last = commits[commits.length - 1];
+    // As commitTimestamps does for a listing: file times forced to increase, unless the commit has an in-commit timestamp.
+    let timestamp = this.timestamp;
+    for (const c of commits) timestamp = Math.max(c.file?.modificationTime ?? 0, timestamp + 1);
+    const ict = inCommitTimestamp(last.actions);
+    return new Snapshot(this.table, next.version, next.protocol, next.metadata, next, ict ?? timestamp, last.file);
+  }
+}
+
+function inCommitTimestamp(actions: Action[]): number | undefined {
+  const info = actions.find((a): a is { commitInfo: CommitInfo } => 'commitInfo' in a)?.commitInfo;
+  return typeof info?.inCommitTimestamp === 'number' ? info.inCommitTimestamp : undefined;
 }
 
 export async function listLog(storage: Storage, fromVersion = 0): Promise<LogListing> {
@@ -189,16 +227,13 @@ async function loadFromListing(storage: Storage, initial: LogListing, version: n
     for (const c of segment.commits) {
       const actions = await readCommit(storage, c.version, listing);
       applyActions(state, actions, c.version);
-      if (c.version === segment.version) {
-        const info = actions.find((a): a is { commitInfo: CommitInfo } => 'commitInfo' in a)?.commitInfo;
-        if (typeof info?.inCommitTimestamp === 'number') ict = info.inCommitTimestamp;
-      }
+      if (c.version === segment.version) ict = inCommitTimestamp(actions);
     }
     state.version = segment.version;
     const { protocol, metadata } = requireComplete(state, where);
     checkReadable(protocol, where);
     const timestamp = ict ?? commitTimestamps(listing).get(segment.version) ?? listing.checkpoints.find((c) => c.version === segment.version)?.parts[0].modificationTime ?? 0;
-    return new Snapshot(where, segment.version, protocol, metadata, state, timestamp);
+    return new Snapshot(where, segment.version, protocol, metadata, state, timestamp, listing.commits.get(segment.version) ?? null);
   }
 }
 

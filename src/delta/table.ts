@@ -1,19 +1,23 @@
 // The public face of the Delta engine: every capability is one call on DeltaTable. Features (backfill, ingest,
-// CLI) use only this module; the kernel and engine files behind it are internal.
+// CLI) use only this module; the kernel and engine files behind it are internal. A DeltaTable keeps the latest
+// snapshot it loaded or committed and moves it forward by the commits after it, so a long-lived writer (live
+// ingest, a commit a second) never replays the log from its last checkpoint.
 
 import * as arrow from 'apache-arrow';
 import type { Storage } from './engine/storage.js';
 import { LocalStorage } from './engine/local-storage.js';
 import { ParquetEncoderPool } from './engine/parquet.js';
 import { fromArrowSchema, type StructType } from './kernel/schema.js';
-import { loadSnapshot, listLog, versionAtTimestamp, Snapshot } from './snapshot.js';
+import { loadSnapshot, listLog, readCommit, versionAtTimestamp, Snapshot } from './snapshot.js';
+import { advanceSnapshot } from './snapshot-advance.js';
 import { createTable, type CreateOptions } from './operations/create.js';
 import { writeTable, type WriteData, type WriteOptions, type WriteResult } from './operations/write.js';
 import { writeCheckpoint, type CheckpointResult } from './operations/checkpoint.js';
 import { vacuum, type VacuumOptions, type VacuumResult } from './operations/vacuum.js';
 import { readHistory, type HistoryEntry } from './operations/history.js';
 import { optimize, type OptimizeOptions, type OptimizeResult } from './operations/optimize.js';
-import { scanSnapshot, collectScan, selectFiles, type ScanOptions } from './scan.js';
+import { scanSnapshot, scanFiles, collectScan, selectFiles, type ScanOptions } from './scan.js';
+import type { Add } from './kernel/actions.js';
 import { toArrowSchema } from './kernel/schema.js';
 import type { WriteInput } from './write/conform.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -26,6 +30,15 @@ export { field, struct } from './kernel/schema.js';
 export type { Predicate } from './kernel/predicate.js';
 
 /** Which version to read: a version number, or the version current at a time. */
+/** One commit's txns and the rows it added; see DeltaTable.commitChanges. */
+export interface CommitChanges {
+  version: number;
+  txns: Map<string, number>;
+  /** Data files the commit added with dataChange. */
+  files: number;
+  scan(): AsyncGenerator<arrow.RecordBatch>;
+}
+
 export interface VersionSelector {
   version?: number;
   timestamp?: Date | string | number;
@@ -50,7 +63,15 @@ export async function shutdownWorkers(): Promise<void> {
 }
 
 export class DeltaTable {
-  private constructor(readonly storage: Storage) {}
+  /** The newest snapshot this instance has seen: where the next read or write starts. */
+  private cached: Snapshot | null;
+
+  private constructor(
+    readonly storage: Storage,
+    cached: Snapshot | null = null,
+  ) {
+    this.cached = cached;
+  }
 
   get location(): string {
     return this.storage.root;
@@ -67,8 +88,7 @@ export class DeltaTable {
   /** Opens an existing table (its latest snapshot is checked now, so a missing or unreadable table fails here). */
   static async open(location: string | Storage): Promise<DeltaTable> {
     const storage = typeof location === 'string' ? new LocalStorage(location) : location;
-    await loadSnapshot(storage);
-    return new DeltaTable(storage);
+    return new DeltaTable(storage, await loadSnapshot(storage));
   }
 
   /** The table state at the latest version, a given version, or the version current at a timestamp. */
@@ -82,7 +102,24 @@ export class DeltaTable {
       const listing = await listLog(this.storage);
       return loadSnapshot(this.storage, { version: versionAtTimestamp(listing, ms, this.location), listing });
     }
-    return loadSnapshot(this.storage, { version: at.version });
+    if (at.version !== undefined && (this.cached === null || at.version < this.cached.version)) return loadSnapshot(this.storage, { version: at.version });
+    return this.advance(at.version);
+  }
+
+  /** The cached snapshot moved to `version` (the latest when undefined), which then becomes the cache. */
+  private async advance(version?: number): Promise<Snapshot> {
+    const from = this.cached;
+    const snap = from ? await advanceSnapshot(this.storage, from, version) : await loadSnapshot(this.storage, { version });
+    this.keep(snap, from);
+    return snap;
+  }
+
+  /**
+   * Caches `snap`, derived from `from`, unless a concurrent call cached a newer one meanwhile. When nothing else was
+   * cached it wins even if older: the log was rewritten underneath and `snap` is a fresh load of what is there now.
+   */
+  private keep(snap: Snapshot, from: Snapshot | null): void {
+    if (this.cached === from || snap.version >= (this.cached?.version ?? -1)) this.cached = snap;
   }
 
   async version(): Promise<number> {
@@ -95,7 +132,10 @@ export class DeltaTable {
    * of no rows still commits (its txn, its removes), so an idempotent job can mark an empty step done.
    */
   async write(data: WriteData, opts: WriteOptions = {}): Promise<WriteResult> {
-    return writeTable(this.storage, defaultPool(), data, opts);
+    const from = await this.advance();
+    const { result, snapshot } = await writeTable(this.storage, defaultPool(), from, data, opts);
+    this.keep(snapshot, from);
+    return result;
   }
 
   /** Rows as Arrow record batches, pruned by partition values and stats, filtered exactly by `where`. */
@@ -123,14 +163,32 @@ export class DeltaTable {
     return (await this.snapshot(at)).txnVersion(appId);
   }
 
+  /**
+   * What one commit did: the txns it carried, and a scan of the rows its data files added (adds with dataChange, so an
+   * OPTIMIZE rewrite yields nothing), read with the table's latest schema. For followers of a table, such as live
+   * anomaly checks reading each micro-batch once.
+   */
+  async commitChanges(version: number, opts: ScanOptions = {}): Promise<CommitChanges> {
+    const actions = await readCommit(this.storage, version);
+    const txns = new Map<string, number>();
+    const adds: Add[] = [];
+    for (const a of actions) {
+      if ('txn' in a) txns.set(a.txn.appId, a.txn.version);
+      else if ('add' in a && a.add.dataChange) adds.push(a.add);
+    }
+    const snap = await this.snapshot();
+    if (snap.version < version) throw new InvalidArgumentError(`${this.location}: version ${version} is newer than the table's ${snap.version}`);
+    return { version, txns, files: adds.length, scan: () => scanFiles(this.storage, snap, adds, opts) };
+  }
+
   /** commitInfo of each available commit, newest first. */
   async history(limit?: number): Promise<HistoryEntry[]> {
     return readHistory(this.storage, limit);
   }
 
-  /** Writes a checkpoint of the latest version. */
+  /** Writes a checkpoint of the latest version (for a writer that passes autoCheckpoint: false, on its own schedule). */
   async checkpoint(): Promise<CheckpointResult> {
-    return writeCheckpoint(this.storage, await this.snapshot());
+    return writeCheckpoint(this.storage, await this.advance());
   }
 
   /**
@@ -139,11 +197,14 @@ export class DeltaTable {
    * of a file it compacts does (ConflictError). Returns version null when there was nothing to compact.
    */
   async optimize(opts: OptimizeOptions = {}): Promise<OptimizeResult> {
-    return optimize(this.storage, defaultPool(), opts);
+    const from = await this.advance();
+    const { result, snapshot } = await optimize(this.storage, defaultPool(), from, opts);
+    this.keep(snapshot, from);
+    return result;
   }
 
   /** Deletes files no longer referenced within the retention period (7 days by default). */
   async vacuum(opts: VacuumOptions = {}): Promise<VacuumResult> {
-    return vacuum(this.storage, await this.snapshot(), opts);
+    return vacuum(this.storage, await this.advance(), opts);
   }
 }

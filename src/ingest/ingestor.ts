@@ -1,6 +1,7 @@
 // The durable core of live ingest: validates what front ends submit with the backfill's rules, makes each request
 // one fsync'd WAL entry (group commit) before acknowledging it, and commits micro-batches to the lake exactly once
-// (committer.ts, micro-batch.ts). Opening replays whatever the WAL holds beyond the lake's txn versions.
+// (committer.ts, micro-batch.ts), checkpointing the tables on a schedule of its own (checkpoints.ts). Opening replays
+// whatever the WAL holds beyond the lake's txn versions.
 
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -18,6 +19,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { HighWater } from './live-dedup.js';
 import { commitBatch, type BatchContext, type BatchOutcome, type PendingEntry } from './micro-batch.js';
 import { CommitThread } from './commit-thread.js';
+import { CheckpointScheduler, CheckpointThread, DEFAULT_CHECKPOINT_SCHEDULE, inlineRunner, type CheckpointSchedule } from './checkpoints.js';
 import { acquireLock, type Lock } from './wal-lock.js';
 import { Wal } from './wal.js';
 
@@ -32,6 +34,11 @@ export interface IngestorTuning {
    * requests never waits for a commit, or on the main thread (simpler to debug).
    */
   commitThread?: 'worker' | 'main';
+  /**
+   * When the tables get a checkpoint (micro-batch commits never write one): default every 100 commits or 10 min,
+   * whichever first, at most 10% of a core, and at close. With commitThread 'worker' they run on a thread of their own.
+   */
+  checkpoints?: Partial<CheckpointSchedule>;
 }
 
 /** IngestStats plus what the core counts beyond the contract. */
@@ -44,6 +51,8 @@ export interface IngestorStats extends IngestStats {
   lastPosition: number;
   /** WAL write + fsync rounds: with group commit, far fewer than requests. */
   walSyncs: number;
+  /** Checkpoints written on the ingestor's schedule (to readings and quarantine). */
+  checkpoints: number;
 }
 
 const DEFAULTS = { commitRows: 500_000, commitMs: 1000, bufferRows: 2_000_000, idempotencyTtlMs: 24 * 3600_000 };
@@ -67,6 +76,9 @@ export class Ingestor implements Ingest {
   private closing: Promise<void> | null = null;
   private committer!: Committer;
   private thread: CommitThread | null = null;
+  private checkpoints!: CheckpointScheduler;
+  private checkpointThread: CheckpointThread | null = null;
+  private tablePaths!: { readings: string; quarantine: string };
   /** Rows committed per ms, smoothed: for the Retry-After estimate. */
   private rate = 0;
   private readonly counts = { rowsIngested: 0, rowsQuarantined: 0, rowsCommitted: 0, duplicates: 0, commits: 0, conflicts: 0, retries: 0 };
@@ -95,6 +107,7 @@ export class Ingestor implements Ingest {
       committedPosition: live(() => this.committer.committedPosition),
       lastPosition: live(() => this.wal.nextPosition - 1),
       walSyncs: live(() => this.wal.groups),
+      checkpoints: live(() => this.checkpoints.written),
     });
   }
 
@@ -117,6 +130,7 @@ export class Ingestor implements Ingest {
     let wal: Wal | null = null;
     let thread: CommitThread | null = null;
     let committer: Committer | null = null;
+    let checkpointThread: CheckpointThread | null = null;
     try {
       const existing = await findTable(lake.readings);
       let partition: PartitionScheme = 'date';
@@ -137,6 +151,14 @@ export class Ingestor implements Ingest {
       wal = await Wal.open({ dir: walDir, fsync: o.fsync, segmentBytes: opts.walSegmentBytes, minPosition: Math.max(readingsDone, rejectsDone, 0) });
       const keys = await IdempotencyStore.load(walDir, o.idempotencyTtlMs, now);
       const ing = new Ingestor(serverId, wal, keys, new EntryBuilder(dict), lock, o);
+      ing.tablePaths = { readings: lake.readings, quarantine: lake.quarantine };
+      const schedule = { ...DEFAULT_CHECKPOINT_SCHEDULE, ...opts.checkpoints };
+      if ((opts.commitThread ?? 'worker') === 'worker') {
+        checkpointThread = ing.checkpointThread = new CheckpointThread();
+        ing.checkpoints = new CheckpointScheduler(schedule, checkpointThread.run);
+      } else {
+        ing.checkpoints = new CheckpointScheduler(schedule, inlineRunner([readings]));
+      }
       let commit: (batch: PendingEntry[]) => Promise<BatchOutcome>;
       if ((opts.commitThread ?? 'worker') === 'worker') {
         const t = new CommitThread({ lake: lake.root, serverId, partition });
@@ -180,6 +202,7 @@ export class Ingestor implements Ingest {
       // Nothing acknowledged is lost: what could not be committed stays in the WAL for the next open.
       await committer?.stop();
       await (thread as CommitThread | null)?.close().catch(() => undefined);
+      await (checkpointThread as CheckpointThread | null)?.close().catch(() => undefined);
       await wal?.close().catch(() => undefined);
       await lock.release();
       throw e;
@@ -258,6 +281,9 @@ export class Ingestor implements Ingest {
         await this.flush();
       } finally {
         await this.committer.stop();
+        // Leaves a checkpoint at the last version for the next reader and the next start (it never throws).
+        await this.checkpoints.close();
+        await this.checkpointThread?.close();
         await this.thread?.close();
         await this.wal.close();
         await this.lock.release();
@@ -281,6 +307,8 @@ export class Ingestor implements Ingest {
       const r = b.rows / (seconds * 1000);
       this.rate = this.rate === 0 ? r : 0.7 * this.rate + 0.3 * r;
     }
+    if (b.readingsVersion !== null) this.checkpoints.committed(this.tablePaths.readings);
+    if (b.quarantineVersion !== null) this.checkpoints.committed(this.tablePaths.quarantine);
     if (b.readingsVersion !== null) {
       for (const l of this.listeners) {
         try {

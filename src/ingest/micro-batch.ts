@@ -1,6 +1,7 @@
 // One micro-batch of live ingest: WAL entries gathered into columns, put in (sensor_id, ts) order, deduped (see
 // live-dedup.ts) and written to `readings` as one commit under txn(serverId, position of the batch's last entry);
-// their rejects go to `quarantine` as one commit under txn(serverId + ":quarantine", same position).
+// their rejects go to `quarantine` as one commit under txn(serverId + ":quarantine", same position). The tables are
+// long-lived DeltaTables that advance their snapshot by each commit, so a commit never replays the log.
 
 import type * as arrow from 'apache-arrow';
 import type { DeltaTable } from '../delta/table.js';
@@ -147,7 +148,8 @@ export async function commitBatch(batch: PendingEntry[], ctx: BatchContext): Pro
     }
     // Rows come out of readingPieces in (sensor_id, ts) order already, so no sortBy. An all-duplicate batch still
     // commits its txn, so a restart need not look at its entries again.
-    const r = await ctx.readings.write(data, { txn: { appId: ctx.serverId, version: position }, targetFileRows: fileRows(check.write.length) });
+    // No checkpoint in the commit path: the ingestor writes them on its own schedule (checkpoints.ts).
+    const r = await ctx.readings.write(data, { txn: { appId: ctx.serverId, version: position }, targetFileRows: fileRows(check.write.length), autoCheckpoint: false });
     out.readingsVersion = r.version;
     if (r.skipped) {
       // Committed by an earlier attempt whose reply was lost: nothing of this attempt was written.
@@ -165,7 +167,7 @@ export async function commitBatch(batch: PendingEntry[], ctx: BatchContext): Pro
   const q = quarantineRows(batch);
   if (q.length > 0) {
     const table = await ctx.quarantine();
-    const r = await table.write(quarantineTable(q, ctx.serverId), { txn: { appId: `${ctx.serverId}:quarantine`, version: position } });
+    const r = await table.write(quarantineTable(q, ctx.serverId), { txn: { appId: `${ctx.serverId}:quarantine`, version: position }, autoCheckpoint: false });
     out.quarantineVersion = r.version;
     out.quarantined = q.length;
   }

@@ -268,6 +268,9 @@ class RacingStorage implements Storage {
   listRecursive(dir: string): Promise<FileMeta[]> {
     return this.inner.listRecursive(dir);
   }
+  head(p: string): Promise<FileMeta | null> {
+    return this.inner.head(p);
+  }
   read(p: string): Promise<Uint8Array> {
     return this.inner.read(p);
   }

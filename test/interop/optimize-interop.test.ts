@@ -127,6 +127,7 @@ function racing(root: string, hook: () => Promise<void>): Storage {
     root: inner.root,
     list: (dir: string, from?: string): Promise<FileMeta[]> => inner.list(dir, from),
     listRecursive: (dir: string) => inner.listRecursive(dir),
+    head: (p: string) => inner.head(p),
     read: (p: string) => inner.read(p),
     readRange: (p: string, o: number, n: number) => inner.readRange(p, o, n),
     write: (p: string, d: Uint8Array) => inner.write(p, d),

@@ -64,6 +64,16 @@ export class LocalStorage implements Storage {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  async head(p: string): Promise<FileMeta | null> {
+    try {
+      const st = await fs.stat(this.abs(p));
+      return st.isFile() ? { path: p, size: st.size, modificationTime: Math.floor(st.mtimeMs) } : null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
   async read(p: string): Promise<Uint8Array> {
     try {
       return new Uint8Array(await fs.readFile(this.abs(p)));

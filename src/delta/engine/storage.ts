@@ -19,6 +19,11 @@ export interface Storage {
   list(dir: string, fromName?: string): Promise<FileMeta[]>;
   /** Every file below `dir`, recursively, for vacuum. */
   listRecursive(dir: string): Promise<FileMeta[]>;
+  /**
+   * The size and modification time of one file, or null when it is absent. Lets a reader that keeps a snapshot
+   * check cheaply that the commit it last read is still the same file (the log was not rewritten underneath it).
+   */
+  head(path: string): Promise<FileMeta | null>;
   /** Reads a whole file; throws NotFoundError when it is absent. */
   read(path: string): Promise<Uint8Array>;
   /** Reads `length` bytes at `offset`. */

@@ -6,7 +6,24 @@ import { fileKey } from './actions.js';
 import { decodeAddPath } from './partition-values.js';
 import { CorruptLogError } from '../../errors.js';
 
-export interface TableState {
+/** What replay writes into: plain Maps for a full load, change sets for an advance (advance.ts). */
+export interface ReplayTarget {
+  version: number;
+  protocol: Protocol | null;
+  metadata: Metadata | null;
+  files: MapWriter<Add>;
+  tombstones: MapWriter<Remove>;
+  txns: MapWriter<Txn>;
+  domains: MapWriter<DomainMetadata>;
+}
+
+export interface MapWriter<V> {
+  set(key: string, value: V): unknown;
+  delete(key: string): unknown;
+}
+
+/** The state a full load builds in place. */
+export interface TableState extends ReplayTarget {
   version: number;
   protocol: Protocol | null;
   metadata: Metadata | null;
@@ -37,7 +54,7 @@ export function canonicalFileKey(path: string, dv: Add['deletionVector']): strin
 }
 
 /** Applies one version's actions (a commit, or a whole checkpoint) to the state, in place. */
-export function applyActions(state: TableState, actions: Action[], version: number): void {
+export function applyActions(state: ReplayTarget, actions: Action[], version: number): void {
   for (const a of actions) {
     if ('add' in a) {
       const key = canonicalFileKey(a.add.path, a.add.deletionVector);
@@ -62,7 +79,7 @@ export function applyActions(state: TableState, actions: Action[], version: numb
 }
 
 /** A replayed state must have a protocol and metadata; anything else is a broken log. */
-export function requireComplete(state: TableState, where: string): { protocol: Protocol; metadata: Metadata } {
+export function requireComplete(state: ReplayTarget, where: string): { protocol: Protocol; metadata: Metadata } {
   if (!state.protocol) throw new CorruptLogError(`${where}: no protocol action found up to version ${state.version}`);
   if (!state.metadata) throw new CorruptLogError(`${where}: no metaData action found up to version ${state.version}`);
   return { protocol: state.protocol, metadata: state.metadata };

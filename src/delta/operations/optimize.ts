@@ -15,11 +15,11 @@ import type { TransactionFootprint } from '../kernel/conflict.js';
 import { conformToSchema } from '../write/conform.js';
 import { writeDataFiles, type WrittenFiles } from '../write/data-files.js';
 import { commit } from '../commit.js';
-import { loadSnapshot, Snapshot } from '../snapshot.js';
+import { Snapshot } from '../snapshot.js';
 import { scanSnapshot, collectScan } from '../scan.js';
 import { takeRanges, takeVector, withSchema } from '../arrow/columns.js';
 import { sortIndices } from '../arrow/sort.js';
-import { maybeCheckpoint } from './write.js';
+import { maybeCheckpoint, snapshotAfter, type Written } from './write.js';
 import { logger } from '../../log.js';
 import { CommitVersionTakenError, ConflictError, CorruptLogError, InvalidArgumentError } from '../../errors.js';
 
@@ -43,6 +43,8 @@ export interface OptimizeOptions {
   sortBy?: string[];
   parquet?: ParquetWriteOptions;
   maxRetries?: number;
+  /** Write the checkpoint delta.checkpointInterval asks for when the commit lands on it (default true). */
+  autoCheckpoint?: boolean;
 }
 
 export interface OptimizeResult {
@@ -279,8 +281,7 @@ async function deleteFiles(storage: Storage, adds: Add[]): Promise<void> {
   }
 }
 
-export async function optimize(storage: Storage, pool: ParquetEncoderPool, opts: OptimizeOptions = {}): Promise<OptimizeResult> {
-  const snapshot = await loadSnapshot(storage);
+export async function optimize(storage: Storage, pool: ParquetEncoderPool, snapshot: Snapshot, opts: OptimizeOptions = {}): Promise<Written<OptimizeResult>> {
   const where = storage.root;
   checkWritable(snapshot.protocol, snapshot.metadata, 'compact', where);
   const target = positive(opts.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES, 'targetFileBytes', where);
@@ -291,7 +292,7 @@ export async function optimize(storage: Storage, pool: ParquetEncoderPool, opts:
   const maxRows = positive(opts.maxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE, 'maxRowsPerFile', where);
   const bins = planBins(selected, snapshot.partitionColumns, target, minFileBytes, maxRows);
   const result: OptimizeResult = { version: null, filesAdded: 0, filesRemoved: 0, partitionsOptimized: 0, bytesBefore: 0, bytesAfter: 0, numBatches: 0, rowsRewritten: 0 };
-  if (bins.length === 0) return result;
+  if (bins.length === 0) return { result, snapshot };
 
   const schema = snapshot.schema;
   const fileOpts = {
@@ -387,6 +388,7 @@ export async function optimize(storage: Storage, pool: ParquetEncoderPool, opts:
     throw e;
   }
   result.version = committed.version;
-  if (committed.version !== null) await maybeCheckpoint(storage, snapshot, committed.version);
-  return result;
+  const after = snapshotAfter(snapshot, committed);
+  if (committed.version !== null) await maybeCheckpoint(storage, after, opts.autoCheckpoint ?? true);
+  return { result, snapshot: after };
 }

@@ -1,5 +1,6 @@
 // One write transaction: append, overwrite, or replaceWhere, each a single atomic commit. Data files are written
-// first (unique names, invisible until committed); the commit then adds them and removes what they replace.
+// first (unique names, invisible until committed); the commit then adds them and removes what they replace. It
+// starts from the caller's snapshot and hands back the snapshot after its commit, so a writer never replays the log.
 
 import type * as arrow from 'apache-arrow';
 import type { Storage } from '../engine/storage.js';
@@ -11,8 +12,9 @@ import { canonicalFileKey } from '../kernel/replay.js';
 import type { TransactionFootprint } from '../kernel/conflict.js';
 import { conformToSchema, toTable, type WriteInput } from '../write/conform.js';
 import { writeDataFiles } from '../write/data-files.js';
-import { commit } from '../commit.js';
-import { loadSnapshot, Snapshot } from '../snapshot.js';
+import { commit, type CommitResult } from '../commit.js';
+import { Snapshot } from '../snapshot.js';
+import { tombstoneExpiry } from '../snapshot-advance.js';
 import { takeRows } from '../arrow/columns.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { logger } from '../../log.js';
@@ -35,6 +37,11 @@ export interface WriteOptions {
   /** Free-form metadata recorded in commitInfo.userMetadata. */
   userMetadata?: string;
   maxRetries?: number;
+  /**
+   * Write the checkpoint the table's delta.checkpointInterval asks for when this commit lands on it (default true).
+   * False for a writer that checkpoints on its own schedule (live ingest), so its commits never wait for one.
+   */
+  autoCheckpoint?: boolean;
 }
 
 export interface WriteResult {
@@ -100,16 +107,28 @@ function snapshotOfOne(snapshot: Snapshot, add: Add): Snapshot {
   return new Snapshot(snapshot.table, snapshot.version, snapshot.protocol, snapshot.metadata, state, snapshot.timestamp);
 }
 
-/** Every delta.checkpointInterval commits (default 10), a checkpoint keeps log replay short. */
-export async function maybeCheckpoint(storage: Storage, before: Snapshot, version: number): Promise<void> {
-  const interval = Number(before.metadata.configuration['delta.checkpointInterval'] ?? 10);
-  if (!(interval > 0) || version % interval !== 0) return;
+/** Every delta.checkpointInterval commits (default 10), a checkpoint keeps log replay short for fresh readers. */
+export async function maybeCheckpoint(storage: Storage, after: Snapshot, enabled = true): Promise<void> {
+  const interval = Number(after.metadata.configuration['delta.checkpointInterval'] ?? 10);
+  if (!enabled || !(interval > 0) || after.version % interval !== 0) return;
   // The commit is already durable; a failed checkpoint only costs readers a longer replay, so it must not fail the write.
   try {
-    await writeCheckpoint(storage, await loadSnapshot(storage, { version }));
+    await writeCheckpoint(storage, after);
   } catch (e) {
-    logger.warn({ err: e, table: storage.root, version }, 'checkpoint failed; the commit stands');
+    logger.warn({ err: e, table: storage.root, version: after.version }, 'checkpoint failed; the commit stands');
   }
+}
+
+/** The snapshot after a commit: `before` advanced by the winners the commit loop read and by our own commit. */
+export function snapshotAfter(before: Snapshot, result: CommitResult): Snapshot {
+  const commits = result.version === null ? result.winners : [...result.winners, result.committed];
+  return before.advancedBy(commits, (m) => tombstoneExpiry(m));
+}
+
+export interface Written<R> {
+  result: R;
+  /** The table after the write: the commit's version, or the latest seen when nothing was committed. */
+  snapshot: Snapshot;
 }
 
 /** What a write takes: Arrow data in memory, or a stream of pieces written as they come and committed once. */
@@ -121,8 +140,7 @@ async function* pieces(data: WriteData): AsyncGenerator<WriteInput> {
   else yield data;
 }
 
-export async function writeTable(storage: Storage, pool: ParquetEncoderPool, data: WriteData, opts: WriteOptions = {}): Promise<WriteResult> {
-  const snapshot = await loadSnapshot(storage);
+export async function writeTable(storage: Storage, pool: ParquetEncoderPool, snapshot: Snapshot, data: WriteData, opts: WriteOptions = {}): Promise<Written<WriteResult>> {
   const where = storage.root;
   const mode = opts.mode ?? 'append';
   const kind = opts.replaceWhere !== undefined ? 'replaceWhere' : mode;
@@ -133,7 +151,7 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
   const skip: WriteResult = { version: null, skipped: true, filesAdded: 0, filesRemoved: 0, rowsWritten: 0, bytesWritten: 0 };
   if (opts.txn) {
     const done = snapshot.txnVersion(opts.txn.appId);
-    if (done !== undefined && done >= opts.txn.version) return skip;
+    if (done !== undefined && done >= opts.txn.version) return { result: skip, snapshot };
   }
   const now = Date.now();
   let removes: Remove[] = [];
@@ -241,14 +259,11 @@ export async function writeTable(storage: Storage, pool: ParquetEncoderPool, dat
       ...(opts.userMetadata !== undefined ? { userMetadata: opts.userMetadata } : {}),
     },
   });
-  if (result.version === null) return skip;
-  await maybeCheckpoint(storage, snapshot, result.version);
+  const after = snapshotAfter(snapshot, result);
+  if (result.version === null) return { result: skip, snapshot: after };
+  await maybeCheckpoint(storage, after, opts.autoCheckpoint ?? true);
   return {
-    version: result.version,
-    skipped: false,
-    filesAdded: adds.length,
-    filesRemoved: removes.length,
-    rowsWritten: rows,
-    bytesWritten: bytes,
+    result: { version: result.version, skipped: false, filesAdded: adds.length, filesRemoved: removes.length, rowsWritten: rows, bytesWritten: bytes },
+    snapshot: after,
   };
 }
