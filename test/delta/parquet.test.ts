@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { decodeParquet, encodeParquet, ParquetEncoderPool } from '../../src/delta/engine/parquet.js';
+import { decodeParquet, encodeParquet, ParquetEncoderPool, plainEncodedColumns } from '../../src/delta/engine/parquet.js';
 import { CorruptLogError, InvalidArgumentError } from '../../src/errors.js';
 import { REPO_ROOT, SHARED, tempDir } from '../helpers.js';
 
@@ -66,7 +66,7 @@ test('round trip keeps nulls, µs UTC timestamps, dictionary strings, unicode', 
   assertSample(decodeParquet(encodeParquet(sample(), { compression: 'uncompressed' }), 'sample.parquet'));
 });
 
-test('pyarrow sees INT64 TIMESTAMP(UTC, MICROS), dictionary-encoded strings (not times and floats), zstd and statistics', () => {
+test('pyarrow sees INT64 TIMESTAMP(UTC, MICROS), dictionary-encoded strings (not times, floats and compressed ints), zstd and statistics', () => {
   const { dir, cleanup } = tempDir();
   try {
     const file = path.join(dir, 'sample.parquet');
@@ -94,8 +94,7 @@ print(json.dumps({"cols": cols, "ts": ts}))
     assert.match(out.cols.ts.logical, /^Timestamp\(isAdjustedToUTC=true, timeUnit=microseconds/);
     assert.ok(out.cols.sensor_id.encodings.includes('RLE_DICTIONARY'), out.cols.sensor_id.encodings.join());
     assert.ok(out.cols.label.encodings.includes('RLE_DICTIONARY'), out.cols.label.encodings.join());
-    assert.ok(out.cols.quality.encodings.includes('RLE_DICTIONARY'), out.cols.quality.encodings.join());
-    for (const plain of ['ts', 'value']) assert.ok(!out.cols[plain].encodings.some((e) => e.includes('DICTIONARY')), out.cols[plain].encodings.join());
+    for (const plain of ['ts', 'value', 'quality']) assert.ok(!out.cols[plain].encodings.some((e) => e.includes('DICTIONARY')), out.cols[plain].encodings.join());
     for (const c of Object.values(out.cols)) {
       assert.equal(c.codec, 'ZSTD');
       assert.equal(c.stats, true);
@@ -104,6 +103,12 @@ print(json.dumps({"cols": cols, "ts": ts}))
   } finally {
     cleanup();
   }
+});
+
+test('integers skip the dictionary only when the file is compressed; strings always keep it', () => {
+  assert.deepEqual(plainEncodedColumns(sample().schema, 'zstd'), ['ts', 'value', 'quality']);
+  assert.deepEqual(plainEncodedColumns(sample().schema, 'snappy'), ['ts', 'value', 'quality']);
+  assert.deepEqual(plainEncodedColumns(sample().schema, 'uncompressed'), ['ts', 'value']);
 });
 
 test("Spark's INT96 timestamps come back as exact µs UTC, also outside the ns range (year 9999)", () => {

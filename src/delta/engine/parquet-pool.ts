@@ -1,12 +1,14 @@
 // Runs Parquet encoding (synchronous and CPU-bound in wasm) on worker threads so writes use every core and the
-// event loop stays free. Arrow IPC goes in and Parquet comes back, both transferred, never copied.
+// event loop stays free. Arrow IPC goes in and Parquet comes back, both transferred, never copied; the IPC buffer
+// comes back too and carries the next file's rows, so a long write does not fault in fresh memory for every file.
 
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, SensorlakeError } from '../../errors.js';
 import { deltaEncodedColumns, plainEncodedColumns, type ParquetWriteOptions } from './parquet.js';
 import type { EncodeReply, EncodeRequest } from './parquet-worker.js';
+import { tableToIpcStream } from './ipc-stream.js';
 
 interface Job {
   id: number;
@@ -29,6 +31,8 @@ export class ParquetEncoderPool {
   private readonly size: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
+  /** IPC buffers the workers handed back, to write the next files' rows into; dropped when the pool goes idle. */
+  private spare: ArrayBuffer[] = [];
   private nextId = 0;
   private closing: Promise<void> | null = null;
   private drained: (() => void) | null = null;
@@ -43,12 +47,21 @@ export class ParquetEncoderPool {
     return this.size;
   }
 
+  /**
+   * Starts up to `workers` worker threads before any encode is queued, so their start-up (loading the wasm encoder,
+   * ~0.1 s of CPU each) overlaps the caller's preparation of the first file instead of delaying it.
+   */
+  warm(workers: number = this.size): void {
+    if (this.closing) return;
+    while (this.slots.length < Math.min(workers, this.size)) this.spawn();
+  }
+
   /** Encodes on a worker; the table is serialised to IPC here, the Parquet work happens off this thread. */
   encode(table: arrow.Table, opts: ParquetWriteOptions = {}): Promise<Uint8Array> {
     if (this.closing) return Promise.reject(new SensorlakeError('ParquetEncoderPool is closed'));
-    const ipc = arrow.tableToIPC(table, 'stream');
+    const ipc = tableToIpcStream(table, this.takeSpare());
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, ipc, opts: { ...opts }, plainColumns: plainEncodedColumns(table.schema), deltaColumns: deltaEncodedColumns(table.schema), resolve, reject });
+      this.queue.push({ id: this.nextId++, ipc, opts: { ...opts }, plainColumns: plainEncodedColumns(table.schema, opts.compression), deltaColumns: deltaEncodedColumns(table.schema), resolve, reject });
       this.pump();
     });
   }
@@ -75,6 +88,13 @@ export class ParquetEncoderPool {
     }
   }
 
+  private takeSpare(): ArrayBuffer | undefined {
+    // The largest, so a buffer too small for this file is the one dropped when the workers hand back more.
+    if (this.spare.length === 0) return undefined;
+    this.spare.sort((a, b) => a.byteLength - b.byteLength);
+    return this.spare.pop();
+  }
+
   private spawn(): Slot {
     // Workers inherit the parent's flags; --input-type (from `node -e`) is invalid for a worker file.
     const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
@@ -86,6 +106,7 @@ export class ParquetEncoderPool {
       if (!job || job.id !== reply.id) return;
       slot.job = null;
       worker.unref();
+      if (reply.spare && this.spare.length < this.size) this.spare.push(reply.spare.buffer as ArrayBuffer);
       if (reply.ok) job.resolve(new Uint8Array(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength));
       else {
         const Ctor = ERRORS[reply.name] ?? SensorlakeError;
@@ -93,6 +114,7 @@ export class ParquetEncoderPool {
         if (reply.fatal) this.retire(slot);
       }
       this.pump();
+      if (this.queue.length === 0 && this.slots.every((s) => s.job === null)) this.spare = []; // idle: free the memory
       this.maybeFinishClose();
     });
     const onDeath = (why: string): void => {

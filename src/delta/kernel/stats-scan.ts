@@ -30,8 +30,13 @@ function isTimestampMicros(t: arrow.DataType): boolean {
   return arrow.DataType.isTimestamp(t) && t.unit === arrow.TimeUnit.MICROSECOND;
 }
 
-/** Which loop reads `t` for `kind`, or null when only the generic reader can. */
-function layoutOf(t: arrow.DataType, kind: BoundsKind): 'number' | 'int64' | 'utf8' | 'dict-utf8' | 'nulls' | null {
+export type BoundsLayout = 'number' | 'int64' | 'utf8' | 'dict-utf8' | 'nulls';
+
+/**
+ * Which loop reads `t` for `kind`, or null when only the generic reader can. The layout also fixes the form of the
+ * bounds: JS numbers ('number'), bigints ('int64') or strings ('utf8', 'dict-utf8').
+ */
+export function layoutOf(t: arrow.DataType, kind: BoundsKind): BoundsLayout | null {
   switch (kind) {
     case 'none':
       return 'nulls';

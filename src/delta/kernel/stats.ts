@@ -4,7 +4,7 @@
 import * as arrow from 'apache-arrow';
 import type { DataType, PrimitiveType, StructType } from './schema.js';
 import { cellReader, decimalScale, formatDays, formatDecimal, formatMicros } from './partition-values.js';
-import { scanLeafTyped } from './stats-scan.js';
+import { scanLeafTyped, type BoundsKind, type LeafBounds } from './stats-scan.js';
 
 /**
  * add.stats, nested like the schema for struct columns. Values are as the JSON holds them: numbers (longs beyond
@@ -175,7 +175,16 @@ function statValue(v: unknown, kind: Kind, type: PrimitiveType, isMax: boolean):
  * and not in stats). Only the first `numIndexedCols` leaf columns (default 32; negative for all) get entries;
  * columns missing from `table` count as all null. Nulls inside a null struct count as nulls of its fields.
  */
-export function computeStats(table: arrow.Table, schema: StructType, opts: { numIndexedCols?: number } = {}): FileStats {
+export interface StatsOptions {
+  numIndexedCols?: number;
+  /**
+   * Bounds of a top-level column known without scanning it (a writer reads them back from the Parquet footer it
+   * just encoded), in the form the typed scan gives for `kind`; null to scan the column's rows as usual.
+   */
+  knownBounds?: (column: string, kind: BoundsKind, chunks: readonly arrow.Data[]) => LeafBounds | null;
+}
+
+export function computeStats(table: arrow.Table, schema: StructType, opts: StatsOptions = {}): FileStats {
   let budget = opts.numIndexedCols ?? DEFAULT_NUM_INDEXED_COLS;
   if (budget < 0) budget = Number.POSITIVE_INFINITY;
   const numRecords = table.numRows;
@@ -185,7 +194,7 @@ export function computeStats(table: arrow.Table, schema: StructType, opts: { num
     return k < 0 ? null : (table.getChildAt(k)?.data ?? []).map((data) => ({ data, parents: [] }));
   };
 
-  const walk = (fields: StructType['fields'], segmentsOf: (name: string) => Segment[] | null) => {
+  const walk = (fields: StructType['fields'], segmentsOf: (name: string) => Segment[] | null, top: boolean) => {
     const out = { min: {} as Record<string, unknown>, max: {} as Record<string, unknown>, nulls: {} as Record<string, unknown> };
     for (const f of fields) {
       if (budget <= 0) break;
@@ -201,7 +210,7 @@ export function computeStats(table: arrow.Table, schema: StructType, opts: { num
             result.push({ data: s.data.children[k], parents: [...s.parents, s.data] });
           }
           return result;
-        });
+        }, false);
         if (Object.keys(child.nulls).length > 0) out.nulls[f.name] = child.nulls;
         if (Object.keys(child.min).length > 0) out.min[f.name] = child.min;
         if (Object.keys(child.max).length > 0) out.max[f.name] = child.max;
@@ -214,8 +223,14 @@ export function computeStats(table: arrow.Table, schema: StructType, opts: { num
       }
       const kind = kindOf(f.type);
       const type = f.type as PrimitiveType;
-      const typed = kind !== 'decimal' && segments.every((s) => s.parents.length === 0) ? scanLeafTyped(segments.map((s) => s.data), kind) : null;
-      const acc = typed ?? scanLeaf(segments, type, kind);
+      let acc: Acc | null = null;
+      if (kind !== 'decimal' && segments.every((s) => s.parents.length === 0)) {
+        const chunks = segments.map((s) => s.data);
+        // The data's own column name: the footer names columns as written, not as the schema spells them.
+        if (top && opts.knownBounds) acc = opts.knownBounds(topNames[findChild(topNames, f.name)], kind, chunks);
+        acc ??= scanLeafTyped(chunks, kind);
+      }
+      acc ??= scanLeaf(segments, type, kind);
       out.nulls[f.name] = acc.nulls;
       if (acc.min === undefined) continue;
       const min = statValue(acc.min, kind, type, false);
@@ -226,7 +241,7 @@ export function computeStats(table: arrow.Table, schema: StructType, opts: { num
     return out;
   };
 
-  const all = walk(schema.fields, topChunks);
+  const all = walk(schema.fields, topChunks, true);
   return { numRecords, minValues: all.min, maxValues: all.max, nullCount: all.nulls };
 }
 

@@ -10,6 +10,7 @@ import { partitionDirectory, encodeAddPath, serializePartitionValue, cellReader,
 import { computeStats, statsJson } from '../kernel/stats.js';
 import type { Storage } from '../engine/storage.js';
 import type { ParquetEncoderPool, ParquetWriteOptions } from '../engine/parquet.js';
+import { readFooterStats, footerBounds } from '../engine/parquet-footer.js';
 import { takeRows, takeRanges, identity } from '../arrow/columns.js';
 import { sortIndices } from '../arrow/sort.js';
 
@@ -128,14 +129,16 @@ export async function writeDataFiles(
   const target = opts.targetFileRows ?? 2_000_000;
   const dataSchema = struct(schema.fields.filter((f) => !opts.partitionColumns.includes(f.name)));
   const jobs: Promise<Add>[] = [];
-  // Encodes run on the workers while this thread prepares the next file and computes stats; one file waits
-  // ready beyond those being encoded, so a worker never idles and at most pool + 1 files' buffers are held.
+  // Encodes run on the workers while this thread prepares the next file; one file waits ready beyond those being
+  // encoded, so a worker never idles and at most pool + 1 files' buffers are held.
   const inFlight = new Set<Promise<unknown>>();
   const limit = pool.concurrency + 1;
   let failed = false; // after a failure no further file is started; Promise.all below reports the error
   let rows = 0;
   const data = dropColumns(table, opts.partitionColumns); // before any rows are copied, so these are not
-  for (const g of groupByPartition(table, schema, opts.partitionColumns)) {
+  const groups = groupByPartition(table, schema, opts.partitionColumns);
+  pool.warm(groups.reduce((n, g) => n + Math.ceil(g.rows / target), 0));
+  for (const g of groups) {
     if (failed) break;
     const r = g.runs;
     let part = r.length === 2 ? data.slice(r[0], r[1]) : takeRanges(data, r);
@@ -174,18 +177,16 @@ async function writeOne(
   dir: string,
   opts: DataFileOptions,
 ): Promise<Add> {
-  // Hand the rows to a worker first, then yield so the caller queues the next file too before this thread
-  // spends time on stats: workers start as early as they can and the stats overlap their encoding.
-  const encoded = pool.encode(chunk, opts.parquet);
-  await Promise.resolve();
-  let stats: string;
-  try {
-    stats = statsJson(computeStats(chunk, dataSchema, { numIndexedCols: opts.numIndexedCols }));
-  } catch (e) {
-    encoded.catch(() => undefined); // the stats error is the one to report
-    throw e;
-  }
-  const bytes = await encoded;
+  // The rows' stats come from the footer of the encoded file: arrow-rs computed min, max and null counts while
+  // encoding, so this thread does not scan the rows again (it scans only columns the footer cannot vouch for).
+  const bytes = await pool.encode(chunk, opts.parquet);
+  const footer = readFooterStats(bytes);
+  const stats = statsJson(
+    computeStats(chunk, dataSchema, {
+      numIndexedCols: opts.numIndexedCols,
+      knownBounds: footer ? (column, kind, chunks) => footerBounds(footer, column, kind, chunks) : undefined,
+    }),
+  );
   const codec = opts.parquet?.compression ?? 'zstd';
   const name = `part-00000-${randomUUID()}-c000.${codec === 'uncompressed' ? '' : codec + '.'}parquet`;
   const rel = dir === '' ? name : `${dir}/${name}`;
