@@ -1,10 +1,12 @@
-// The readings a window already has in the table, read through DeltaTable.scan (pruned by partition and stats) into
-// the same columnar shape as incoming rows, so dedup can merge-join them and a rewrite can carry them over.
+// The readings a window already has in the table, read from the data files the engine's pruning selects (only the
+// columns needed, see table-read.ts; the engine's scan where that cannot be done) into the same columnar shape as
+// incoming rows, so dedup can merge-join them and a rewrite can carry them over.
 
 import * as arrow from 'apache-arrow';
 import type { DeltaTable } from '../delta/table.js';
 import type { KeyedRows } from './dedup.js';
 import { RowBuffer } from './rows.js';
+import { NotDirectlyReadable, readTableColumns } from './table-read.js';
 
 const TWO_32 = 4294967296;
 
@@ -59,8 +61,14 @@ function utf8Reader(col: arrow.Data, intern: (s: string) => number): (i: number)
 }
 
 export interface ExistingScan {
-  /** The window's range: it prunes files; rows are then kept by sensor here (see `names`). */
+  /** Rows to read: the engine prunes files by it and, on its scan, filters rows exactly by it. */
   where: string;
+  /**
+   * The time range `where` spells out, [fromUs, toUs). Given, the data files are read directly with only the columns
+   * needed (see table-read.ts), and rows are kept by this range and by `names` instead of by `where` row by row: so
+   * `where` must hold every row of this range and of the sensors of `names` (it may hold more).
+   */
+  range?: { fromUs: number; toUs: number };
   /** Rows expected (to size the buffer: a rerun finds about as many rows as it brings). */
   rows?: number;
   /** Read value_text and source too (needed when rows are rewritten). */
@@ -68,28 +76,74 @@ export interface ExistingScan {
 }
 
 /**
+ * Feeds `take` the batches existing rows come from: the projected files (whole, filtered by the caller), or the
+ * engine's exact scan when they cannot be read so; `reset` is called first then, to drop what the files gave.
+ */
+async function eachBatch(table: DeltaTable, scan: Pick<ExistingScan, 'where' | 'range'>, columns: string[], take: (b: arrow.RecordBatch) => void, reset: () => void): Promise<void> {
+  if (scan.range) {
+    try {
+      for await (const b of readTableColumns(table, scan.where, columns)) take(b);
+      return;
+    } catch (e) {
+      if (!(e instanceof NotDirectlyReadable)) throw e;
+      reset();
+    }
+  }
+  for await (const b of table.scan({ where: scan.where, columns })) take(b);
+}
+
+/**
+ * Name ids (of `known` sensors, -1 for others) of a batch's rows, with -1 also for rows outside `range`: the rows to
+ * keep. Dictionary-encoded ids (what our files hold) cost one lookup per dictionary word.
+ */
+function keptIds(b: arrow.RecordBatch, known: (s: string) => number, range: ExistingScan['range']): Int32Array {
+  const n = b.numRows;
+  const ids = new Int32Array(n);
+  const col = b.getChild('sensor_id')!.data[0];
+  if (arrow.DataType.isDictionary(col.type) && col.nullCount === 0) {
+    const dict = col.dictionary!;
+    const map = Int32Array.from({ length: dict.length }, (_, k) => known(String(dict.get(k))));
+    const keys = col.values as unknown as Int32Array;
+    for (let i = 0; i < n; i++) ids[i] = map[keys[i]];
+  } else {
+    const name = utf8Reader(col, known);
+    for (let i = 0; i < n; i++) ids[i] = name(i);
+  }
+  if (range) {
+    const tv = b.getChild('ts')!.data[0].values as unknown as BigInt64Array;
+    const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
+    const { fromUs, toUs } = range;
+    for (let i = 0; i < n; i++) {
+      const t = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
+      if (t < fromUs || t >= toUs) ids[i] = -1;
+    }
+  }
+  return ids;
+}
+
+/**
  * The rows of the sensors in `names` (only those: their name ids are what `name` holds). The sensors are not put in
- * the scan's predicate: the table filters rows one value at a time, while here a sorted file's ids are compared as
- * bytes, a run at a time.
+ * the scan's predicate: the table filters rows one value at a time, while here a file's ids are mapped through its
+ * dictionary (or compared as bytes, a run at a time).
  */
 export async function readExisting(table: DeltaTable, scan: ExistingScan, names: Names, sources: Names): Promise<ExistingRows> {
   const columns = ['ts', 'sensor_id', 'value', 'value_text', 'quality', ...(scan.full ? ['source'] : [])];
   const buf = new RowBuffer(Math.max(1024, scan.rows ?? 0));
   const known = (s: string): number => names.index.get(s) ?? -1;
-  for await (const b of table.scan({ where: scan.where, columns })) {
+  const take = (b: arrow.RecordBatch): void => {
     const n = b.numRows;
-    const name = utf8Reader(b.getChild('sensor_id')!.data[0], known);
+    const all = keptIds(b, known, scan.range);
     // The rows to keep (of known sensors), in order, and their name ids.
     const keep = new Int32Array(n);
     const ids = new Int32Array(n);
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const id = name(i);
+      const id = all[i];
       if (id < 0) continue;
       ids[m] = id;
       keep[m++] = i;
     }
-    if (m === 0) continue;
+    if (m === 0) return;
     buf.reserve(m);
     const at = buf.n;
     const tv = b.getChild('ts')!.data[0].values as unknown as BigInt64Array;
@@ -103,15 +157,21 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
     const src = scan.full ? utf8Reader(b.getChild('source')!.data[0], (s) => sources.id(s)) : null;
     // Column by column into the buffer's arrays.
     buf.sid.set(ids.subarray(0, m), at);
-    for (let k = 0; k < m; k++) {
-      const i = keep[k];
-      buf.ts[at + k] = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
+    if (m === n) {
+      for (let i = 0; i < n; i++) buf.ts[at + i] = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
+      buf.value.set(vv.subarray(0, n), at);
+      for (let i = 0; i < n; i++) buf.quality[at + i] = qw[2 * i] >>> 0;
+    } else {
+      for (let k = 0; k < m; k++) {
+        const i = keep[k];
+        buf.ts[at + k] = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
+      }
+      for (let k = 0; k < m; k++) buf.value[at + k] = vv[keep[k]];
+      // quality is a 32-bit StatusCode held in a long: the low word is all of it.
+      for (let k = 0; k < m; k++) buf.quality[at + k] = qw[2 * keep[k]] >>> 0;
     }
-    for (let k = 0; k < m; k++) buf.value[at + k] = vv[keep[k]];
     if (value.nullCount === 0) buf.valid.fill(1, at, at + m);
     else for (let k = 0; k < m; k++) buf.valid[at + k] = value.getValid(keep[k]) ? 1 : 0;
-    // quality is a 32-bit StatusCode held in a long: the low word is all of it.
-    for (let k = 0; k < m; k++) buf.quality[at + k] = qw[2 * keep[k]] >>> 0;
     if (src) for (let k = 0; k < m; k++) buf.file[at + k] = src(keep[k]);
     else buf.file.fill(-1, at, at + m);
     if (hasText || buf.text) {
@@ -119,7 +179,11 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
       for (let k = 0; k < m; k++) text[at + k] = hasText ? ((textVec.get(keep[k]) as string | null) ?? null) : null;
     }
     buf.n = at + m;
-  }
+  };
+  await eachBatch(table, scan, columns, take, () => {
+    buf.n = 0;
+    buf.text = null;
+  });
   const n = buf.n;
   return {
     n,
@@ -134,12 +198,14 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
   };
 }
 
-/** How many table rows of the sensors in `names` are in the range `where` (replace mode needs no more of them). */
-export async function countExisting(table: DeltaTable, where: string, names: Names): Promise<number> {
+/** How many table rows of the sensors in `names` the scan finds (replace mode needs no more of them). */
+export async function countExisting(table: DeltaTable, scan: Pick<ExistingScan, 'where' | 'range'>, names: Names): Promise<number> {
   let n = 0;
-  for await (const b of table.scan({ where, columns: ['sensor_id'] })) {
-    const name = utf8Reader(b.getChild('sensor_id')!.data[0], (s) => names.index.get(s) ?? -1);
-    for (let i = 0; i < b.numRows; i++) if (name(i) >= 0) n++;
-  }
+  const known = (s: string): number => names.index.get(s) ?? -1;
+  const take = (b: arrow.RecordBatch): void => {
+    const ids = keptIds(b, known, scan.range);
+    for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) n++;
+  };
+  await eachBatch(table, scan, ['ts', 'sensor_id'], take, () => (n = 0));
   return n;
 }

@@ -46,46 +46,90 @@ export function* readingPieces(parts: OutputPart[], rankNames: string[], sources
   }
 }
 
+const EMPTY_INT = new Int32Array(0);
+const EMPTY_FLOAT = new Float64Array(0);
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** Whether idx[base, base + m) is base0, base0 + 1, ...: rows already in place, taken as views, not gathered. */
+function contiguous(idx: Uint32Array, base: number, m: number): boolean {
+  const first = idx[base];
+  if (m === 0 || idx[base + m - 1] !== first + m - 1) return false;
+  for (let o = 1; o < m; o++) if (idx[base + o] !== first + o) return false;
+  return true;
+}
+
 /** The next `m` rows of the parts (advancing `pos`), merged in key order, as one table. */
 function buildPiece(parts: OutputPart[], pos: number[], m: number, rankNames: string[], sources: string[], partition: PartitionScheme): arrow.Table {
   const tsW = new Int32Array(2 * m);
-  const sensor = new Int32Array(m);
-  const value = new Float64Array(m);
-  const validBits = new Uint8Array((m + 7) >> 3);
+  const single = parts.length === 1 && partition !== 'month';
+  // Taken as views of the rows where they are in place (see below): not allocated for nothing then.
+  const inPlace = single && contiguous(parts[0].idx, pos[0], m);
+  let sensor: Int32Array = inPlace ? EMPTY_INT : new Int32Array(m);
+  let value: Float64Array = inPlace ? EMPTY_FLOAT : new Float64Array(m);
+  let validBits = inPlace ? EMPTY_BYTES : new Uint8Array((m + 7) >> 3);
   let nulls = 0;
   let text: (string | null)[] | null = null;
   const qW = new Int32Array(2 * m);
-  const src = new Int32Array(m);
+  let src: Int32Array = inPlace ? EMPTY_INT : new Int32Array(m);
   const date = new Int32Array(m);
   const monthKeys = partition === 'month' ? new Int32Array(m) : null;
   const months = new Map<string, number>();
   let lastDay = Number.NaN;
   let lastMonth = 0;
-  const single = parts.length === 1 && !monthKeys;
   if (single) {
-    // One part (every first load, and merges that keep existing rows): a straight gather, column by column.
+    // One part (every first load, and merges that keep existing rows): column by column, each a straight gather, or
+    // a view where the rows are in place already (a window without duplicates).
     const { rows: r, idx } = parts[0];
     const { ts, rank, valid, quality } = r;
     const srcOf = parts[0].src;
     const val = r.value;
     const base = pos[0];
+    // The day of the row before, as [dayStart, dayEnd) in µs: rows in key order change days rarely.
+    let dayStart = Infinity;
+    let dayEnd = -Infinity;
+    let day = 0;
     for (let o = 0; o < m; o++) {
-      const i = idx[base + o];
-      const t = ts[i];
+      const t = ts[idx[base + o]];
       const hi = Math.floor(t / TWO_32);
-      tsW[2 * o] = t - hi * TWO_32;
+      tsW[2 * o] = (t - hi * TWO_32) | 0;
       tsW[2 * o + 1] = hi;
-      date[o] = Math.floor(t / US_PER_DAY);
-      sensor[o] = rank[i];
-      qW[2 * o] = quality[i] | 0;
-      src[o] = srcOf[i];
+      if (t < dayStart || t >= dayEnd) {
+        day = Math.floor(t / US_PER_DAY);
+        dayStart = day * US_PER_DAY;
+        dayEnd = dayStart + US_PER_DAY;
+      }
+      date[o] = day;
     }
-    for (let o = 0; o < m; o++) {
-      const i = idx[base + o];
-      if (valid[i]) {
-        value[o] = val[i];
-        validBits[o >> 3] |= 1 << (o & 7);
-      } else nulls++;
+    for (let o = 0; o < m; o++) qW[2 * o] = quality[idx[base + o]] | 0;
+    let allValid = true;
+    if (inPlace) {
+      const from = idx[base];
+      sensor = rank.subarray(from, from + m);
+      src = srcOf.subarray(from, from + m);
+      for (let i = from; i < from + m; i++) {
+        if (!valid[i]) {
+          allValid = false;
+          break;
+        }
+      }
+      if (allValid) value = val.subarray(from, from + m);
+      else {
+        value = new Float64Array(m);
+        validBits = new Uint8Array((m + 7) >> 3);
+      }
+    } else {
+      for (let o = 0; o < m; o++) sensor[o] = rank[idx[base + o]];
+      for (let o = 0; o < m; o++) src[o] = srcOf[idx[base + o]];
+      allValid = false;
+    }
+    if (!allValid) {
+      for (let o = 0; o < m; o++) {
+        const i = idx[base + o];
+        if (valid[i]) {
+          value[o] = val[i];
+          validBits[o >> 3] |= 1 << (o & 7);
+        } else nulls++;
+      }
     }
     if (r.text) {
       for (let o = 0; o < m; o++) {

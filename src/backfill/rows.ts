@@ -122,13 +122,14 @@ export class RowBuffer {
     out.clear();
     out.reserve(n);
     out.n = n;
-    // Column by column: one array's write frontiers (a page each) fit the TLB where all columns' would not.
+    // Column by column: one array's write frontiers (a page each) fit the TLB where all columns' would not. A column
+    // with one value throughout (one input file, all values present, all quality good) is filled, not scattered.
     scatter(out.ts, this.ts, dest);
     scatter(out.sid, this.sid, dest);
     scatter(out.value, this.value, dest);
-    scatter(out.valid, this.valid, dest);
-    scatter(out.quality, this.quality, dest);
-    scatter(out.file, this.file, dest);
+    scatterOrFill(out.valid, this.valid, dest);
+    scatterOrFill(out.quality, this.quality, dest);
+    scatterOrFill(out.file, this.file, dest);
     scatter(out.loc, this.loc, dest);
     if (this.text) {
       const text = (out.text = new Array<string | null>(n).fill(null));
@@ -152,6 +153,16 @@ export class RowBuffer {
 /** to[dest[i]] = from[i] for the first dest.length rows. */
 export function scatter<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(to: T, from: T, dest: Int32Array): void {
   for (let i = 0; i < dest.length; i++) to[dest[i]] = from[i];
+}
+
+/** scatter(), or a fill when from[0, dest.length) holds one value (a sequential read costs less than scattered writes). */
+function scatterOrFill<T extends Int32Array | Uint32Array | Uint8Array>(to: T, from: T, dest: Int32Array): void {
+  const n = dest.length;
+  const v = from[0];
+  let i = 1;
+  while (i < n && from[i] === v) i++;
+  if (i >= n) to.fill(v, 0, n);
+  else scatter(to, from, dest);
 }
 
 /** A staging batch read back: typed arrays over one segment's bytes (no copies). */

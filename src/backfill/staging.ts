@@ -129,6 +129,9 @@ async function readFully(fh: fs.FileHandle, into: Uint8Array, at: number, file: 
   }
 }
 
+/** Emptied window buffers kept for reuse after a flush. */
+const SPARE_BUFFERS = 2;
+
 /** Per-window row buffers and their files under the job's staging directory. */
 export class WindowSpill {
   private buffers = new Map<number, RowBuffer>();
@@ -180,13 +183,11 @@ export class WindowSpill {
       this.sorted = b.sortedByRank(rankOf, this.sorted);
       await appendSegment(this.fileOf(w), this.sorted);
     }
-    // An emptied buffer is kept for the next window: input read in time order fills one window at a time, and
-    // growing a fresh buffer to a million rows after every flush would allocate it several times over.
-    for (const b of this.buffers.values()) {
-      if (this.spare.length >= 1) break;
-      b.clear();
-      this.spare.push(b);
-    }
+    // The two largest emptied buffers are kept for the next windows: input read in time order fills one window at a
+    // time, and a flush falls inside a window as often as not, so the rows of one flush span about two windows;
+    // growing fresh buffers to a million rows after every flush would allocate them several times over.
+    this.spare = [...this.buffers.values(), ...this.spare].sort((x, y) => y.capacity - x.capacity).slice(0, SPARE_BUFFERS);
+    for (const b of this.spare) b.clear();
     this.buffers.clear();
     this.buffered = 0;
   }

@@ -163,28 +163,32 @@ export async function writeWindow(plan: WindowPlan): Promise<WindowOutcome> {
 /** The buckets' pieces, one at a time: a bucket is read, deduped and built only when the writer asks for it. */
 async function* bucketPieces(ctx: Context, buckets: Bucket[], total: WindowOutcome): AsyncGenerator<arrow.Table> {
   for (const bucket of buckets) {
-    const p = await prepare(ctx, await loadInKeyOrder(ctx.job.stagingFile, ctx.job.sensors, bucket.sids), BUCKET_PIECE_ROWS, true);
+    const p = await prepare(ctx, await loadInKeyOrder(ctx.job.stagingFile, ctx.job.sensors, bucket.sids), BUCKET_PIECE_ROWS);
     fold(total, p.outcome);
     yield* p.pieces;
   }
 }
 
 /** `pieceRows`: rows per table handed to the writer (its files of one piece are what encode in parallel). */
-async function prepare(ctx: Context, loaded: KeyOrdered, pieceRows: number, bucketed = false): Promise<Prepared> {
+async function prepare(ctx: Context, loaded: KeyOrdered, pieceRows: number): Promise<Prepared> {
   const { job } = ctx;
   const inc = loaded.rows;
   const n = inc.n;
   const present = loaded.names;
   // Name ids of the window's sensors are their ranks; the table's rows of other sensors are left out as they are read.
   const names = new Names(present);
-  // A bucket's sensors are a range of ids, which prunes the window's files by their stats; a whole window is scanned
-  // by its time range alone (per-row string tests in the scan cost more than they save when every sensor is there).
-  const where = bucketed && n > 0 ? `${ctx.rangeWhere} AND ${sensorPredicate({ range: [present[0], present[present.length - 1]] })}` : ctx.rangeWhere;
   const sources = new Names(job.sources);
   const empty: ExistingRows = { n: 0, rank: new Int32Array(0), ts: new Float64Array(0), value: new Float64Array(0), valid: new Uint8Array(0), text: null, quality: new Uint32Array(0), name: new Int32Array(0), src: new Int32Array(0) };
   // Replace needs only how many table rows give way; merge needs the rows themselves (all columns to rewrite them).
-  const gone = job.mode === 'replace' && ctx.overlap && n > 0 ? await countExisting(job.table, where, names) : 0;
-  const ex = job.mode === 'merge' && ctx.overlap && n > 0 ? await readExisting(job.table, { where, rows: n, full: job.onConflict === 'keep-incoming' }, names, sources) : empty;
+  const gone = job.mode === 'replace' && ctx.overlap && n > 0 ? await countExisting(job.table, tableRange(ctx, present, job.range.startUs, job.range.endUs), names) : 0;
+  let ex = empty;
+  if (job.mode === 'merge' && ctx.overlap && n > 0) {
+    const full = job.onConflict === 'keep-incoming';
+    // keep-existing only looks for the incoming keys: the time span they cover is all that can match. Rewrites carry
+    // over every row of the window's sensors, so they read the whole window.
+    const [lo, hi] = full ? [job.range.startUs, job.range.endUs] : tsSpan(inc.ts, n);
+    ex = await readExisting(job.table, { ...tableRange(ctx, present, lo, hi), rows: n, full }, names, sources);
+  }
   for (let i = 0; i < ex.n; i++) ex.rank[i] = ex.name[i];
   const order = identity(n);
   const d = dedupInput(inc, order);
@@ -225,6 +229,27 @@ async function prepare(ctx: Context, loaded: KeyOrdered, pieceRows: number, buck
   const parts: OutputPart[] = [{ rows: inc, idx: write, src: inc.file }];
   if (keepExisting) parts.push({ rows: ex, idx: keepExisting, src: ex.src });
   return { outcome, pieces: readingPieces(parts, present, sources.list, job.partition, pieceRows), present, rewrite };
+}
+
+/**
+ * The table rows a set of incoming rows is checked against: the time range [lo, hi) of the window and the range of
+ * its sensor ids, which prunes files by partition and stats; rows are then kept by time and sensor as they are read.
+ */
+function tableRange(ctx: Context, present: string[], lo: number, hi: number): { where: string; range: { fromUs: number; toUs: number } } {
+  const where = `${rangePredicate(lo, hi, ctx.job.partition)} AND ${sensorPredicate({ range: [present[0], present[present.length - 1]] })}`;
+  return { where, range: { fromUs: lo, toUs: hi } };
+}
+
+/** [min, max + 1) of the first n times. */
+function tsSpan(ts: Float64Array, n: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i];
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return [lo, hi + 1];
 }
 
 function identity(n: number): Uint32Array {

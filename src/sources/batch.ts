@@ -129,8 +129,40 @@ export class ReadingsBuilder {
       this.valueValid[i] = 1;
       this.value[i] = value;
     }
-    if (valueText !== null) this.hasText = true;
-    this.valueText[i] = valueText;
+    if (valueText !== null) {
+      // Most chunks have no text: the list is only kept from the first text on.
+      if (!this.hasText) this.valueText = new Array<string | null>(i).fill(null);
+      this.hasText = true;
+      this.valueText[i] = valueText;
+    } else if (this.hasText) this.valueText[i] = null;
+    if (quality === null) this.qualityValid[i] = 0;
+    else {
+      this.qualityValid[i] = 1;
+      this.quality[i] = quality;
+      this.hasQuality = true;
+    }
+    this.location[i] = location;
+  }
+
+  /** The key of a sensor id in the chunks' dictionary (kept across flushes), for appendNumber. */
+  keyOf(sensorId: string): number {
+    let k = this.ids.get(sensorId);
+    if (k === undefined) {
+      k = this.idList.length;
+      this.ids.set(sensorId, k);
+      this.idList.push(sensorId);
+    }
+    return k;
+  }
+
+  /** append() of a numeric reading whose sensor id's key is known (keyOf): the CSV fast path's. */
+  appendNumber(key: number, tsMicros: number, value: number, quality: number | null, location: number): void {
+    const i = this.n++;
+    this.ts[i] = tsMicros;
+    this.key[i] = key;
+    this.valueValid[i] = 1;
+    this.value[i] = value;
+    if (this.hasText) this.valueText[i] = null;
     if (quality === null) this.qualityValid[i] = 0;
     else {
       this.qualityValid[i] = 1;

@@ -15,16 +15,45 @@ export interface ByteLayout {
   ncols: number;
 }
 
-/** An owned copy of bytes, to compare later lines with. */
+/** An owned copy of bytes, to compare later lines with, also as little-endian 32-bit words (see sameWords). */
 interface Seen {
   bytes: Uint8Array;
+  words: Int32Array;
+}
+
+function seen(bytes: Uint8Array): Seen {
+  const words = new Int32Array(bytes.length >> 2);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let k = 0; k < words.length; k++) words[k] = dv.getInt32(4 * k, true);
+  return { bytes, words };
+}
+
+/** Whether the bytes at `a` are s's, read four at a time (the caller knows there are that many). */
+function sameWords(dv: DataView, b: Uint8Array, a: number, s: Seen): boolean {
+  const w = s.words;
+  for (let k = 0; k < w.length; k++) if (dv.getInt32(a + 4 * k, true) !== w[k]) return false;
+  const t = s.bytes;
+  for (let k = w.length * 4; k < t.length; k++) if (b[a + k] !== t[k]) return false;
+  return true;
 }
 
 interface IdSeen extends Seen {
   id: string;
-  /** The id that followed this one last time. */
+  /** The id that followed this one last time, and the one before that when it differed (a plant's exports often
+   * alternate between two orders, e.g. when some sensors report every 5 minutes and the rest every minute). */
   next: IdSeen | null;
+  alt: IdSeen | null;
+  /** Its key in the sink's chunk dictionary (-1: not looked up yet). */
+  key: number;
 }
+
+/** What each column of a line is to the one-pass path (see line()). */
+const OTHER = 0;
+const TS = 1;
+const SID = 2;
+const VAL = 3;
+const QUAL = 4;
+const TEXT = 5;
 
 // Exact powers of ten, as in values.ts: m / 10^k is then correctly rounded, the double Number() gives.
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -43,11 +72,13 @@ export class CsvBytes {
   private readonly dc: number;
   private readonly mark: number;
   private readonly ids = new Map<string, IdSeen>();
-  private lastId: IdSeen = { id: '', bytes: new Uint8Array(0), next: null };
-  private lastTs: Seen = { bytes: new Uint8Array(0) };
+  private lastId: IdSeen = { id: '', ...seen(new Uint8Array(0)), next: null, alt: null, key: -1 };
+  /** Role of each column (OTHER, TS, ...), for line(). */
+  private readonly roles: Int8Array;
+  private lastTs: Seen = seen(new Uint8Array(0));
   private lastTsValue = 0;
   private lastTsDst: TextSink['dst'] = null;
-  private lastQ: Seen = { bytes: new Uint8Array(0) };
+  private lastQ: Seen = seen(new Uint8Array(0));
   private lastQCode = 0;
 
   constructor(
@@ -62,6 +93,15 @@ export class CsvBytes {
   ) {
     this.dc = delimiter.charCodeAt(0);
     this.mark = decimal === ',' ? 44 : 46;
+    this.roles = new Int8Array(layout.ncols).fill(OTHER);
+    const set = (col: number, role: number): void => {
+      if (col >= 0 && col < layout.ncols) this.roles[col] = role;
+    };
+    set(layout.ts, TS);
+    set(layout.sid, SID);
+    set(layout.val, VAL);
+    set(layout.q, QUAL);
+    set(layout.vt, TEXT);
   }
 
   /** Whether the byte path can read a dialect at all: a one-byte (ASCII) delimiter, and a layout that fits. */
@@ -74,7 +114,13 @@ export class CsvBytes {
     const len = b.length;
     const { starts, ends, dc, sink, rec } = this;
     const ncols = this.layout.ncols;
+    const dv = new DataView(b.buffer, b.byteOffset, b.length);
     while (!sink.full && pos < len) {
+      const next = this.line(b, dv, pos, len);
+      if (next >= 0) {
+        pos = next;
+        continue;
+      }
       // Split the line at delimiters while looking for its end.
       let k = 0;
       let p = pos;
@@ -108,6 +154,100 @@ export class CsvBytes {
     return Math.min(pos, len);
   }
 
+  /**
+   * The common line in one pass over its bytes: timestamp, sensor id and quality equal to ones seen just before (the
+   * row before's, or for the id the one that followed it last time), a plain decimal value, no value text. Returns the
+   * position after the line, or -1 (nothing read) for record() and the text path to read it with every rule.
+   */
+  private line(b: Buffer, dv: DataView, pos: number, len: number): number {
+    const { roles, dc } = this;
+    const ncols = roles.length;
+    let p = pos;
+    let t = 0;
+    let e: IdSeen | null = null;
+    let v = 0;
+    let q: number | null = null;
+    for (let c = 0; c < ncols; c++) {
+      // The field is [p, f); the byte at f must be the delimiter, or for the last column the line end.
+      let f: number;
+      switch (roles[c]) {
+        case TS: {
+          const s = this.lastTs;
+          f = p + s.bytes.length;
+          if (s.bytes.length === 0 || f >= len || !sameWords(dv, b, p, s)) return -1;
+          t = this.lastTsValue;
+          break;
+        }
+        case SID: {
+          const last = this.lastId;
+          const cand = last.next;
+          const alt = last.alt;
+          if (cand !== null && p + cand.bytes.length < len && b[p + cand.bytes.length] === dc && sameWords(dv, b, p, cand)) e = cand;
+          else if (alt !== null && p + alt.bytes.length < len && b[p + alt.bytes.length] === dc && sameWords(dv, b, p, alt)) {
+            e = alt;
+            last.alt = cand;
+            last.next = alt;
+          } else if (last.bytes.length > 0 && p + last.bytes.length < len && sameWords(dv, b, p, last)) e = last;
+          else return -1;
+          f = p + e.bytes.length;
+          break;
+        }
+        case VAL: {
+          let i = p;
+          const neg = b[i] === 45;
+          if (neg) i++;
+          let m = 0;
+          let digits = 0;
+          let point = -1;
+          for (; i < len; i++) {
+            const ch = b[i];
+            if (ch >= 48 && ch <= 57) {
+              m = m * 10 + (ch - 48);
+              digits++;
+            } else if (ch === this.mark && point < 0) point = i;
+            else break;
+          }
+          if (digits === 0 || digits > 15) return -1;
+          v = point < 0 ? m : m / POW10[i - point - 1];
+          if (neg) v = -v;
+          f = i;
+          break;
+        }
+        case QUAL: {
+          const s = this.lastQ;
+          const end = p + s.bytes.length;
+          if (s.bytes.length > 0 && end < len && (b[end] === dc || b[end] === NL || b[end] === CR) && sameWords(dv, b, p, s)) {
+            q = this.lastQCode;
+            f = end;
+          } else if (p < len && (b[p] === dc || b[p] === NL || b[p] === CR)) f = p; // blank: no quality
+          else return -1;
+          break;
+        }
+        default: {
+          // Another column (ignored), or value_text, which must be blank here (a last column's CR is the line end's).
+          f = p;
+          while (f < len && b[f] !== dc && b[f] !== NL) f++;
+          if (roles[c] === TEXT && f !== p && !(c === ncols - 1 && f === p + 1 && b[p] === CR)) return -1;
+        }
+      }
+      if (f >= len) return -1;
+      if (c < ncols - 1) {
+        if (b[f] !== dc) return -1;
+        p = f + 1;
+      } else {
+        if (b[f] === CR) f++;
+        if (f >= len || b[f] !== NL) return -1;
+        p = f + 1;
+      }
+    }
+    if (e === null) return -1;
+    if (e.key < 0) e.key = this.sink.builder.keyOf(e.id);
+    this.lastId = e;
+    if (this.lastTsDst !== null) this.sink.builder.countDst(this.lastTsDst);
+    this.sink.builder.appendNumber(e.key, t, v, q, this.rec.nextLine++);
+    return p;
+  }
+
   /** Reads one split line into the sink; false when the text path must read it (nothing was appended then). */
   private record(b: Buffer, lineNo: number): boolean {
     const { starts, ends, layout, sink } = this;
@@ -125,7 +265,7 @@ export class CsvBytes {
       if (typeof r !== 'number') return false;
       t = r;
       dst = sink.dst;
-      this.lastTs = { bytes: new Uint8Array(b.subarray(ta, tb)) };
+      this.lastTs = seen(new Uint8Array(b.subarray(ta, tb)));
       this.lastTsValue = t;
       this.lastTsDst = dst;
     }
@@ -137,7 +277,10 @@ export class CsvBytes {
     if (!same(b, sa, sb, e.bytes)) {
       const n = e.next;
       if (n !== null && same(b, sa, sb, n.bytes)) e = n;
-      else e = e.next = this.idOf(b, sa, sb);
+      else {
+        e.alt = n;
+        e = e.next = this.idOf(b, sa, sb);
+      }
       this.lastId = e;
     }
     // Value: a plain decimal of up to 15 digits read in place, as values.ts does.
@@ -180,7 +323,7 @@ export class CsvBytes {
         const code = sink.parseQuality(b.toString('utf8', qa, qb));
         if (code === null) return false; // unknown or blank: the text path rejects or ignores it
         q = code;
-        this.lastQ = { bytes: new Uint8Array(b.subarray(qa, qb)) };
+        this.lastQ = seen(new Uint8Array(b.subarray(qa, qb)));
         this.lastQCode = code;
       }
     }
@@ -192,7 +335,7 @@ export class CsvBytes {
     const text = b.toString('utf8', a, z);
     let e = this.ids.get(text);
     if (e === undefined) {
-      e = { id: this.sink.sensorId(text), bytes: new Uint8Array(b.subarray(a, z)), next: null };
+      e = { id: this.sink.sensorId(text), ...seen(new Uint8Array(b.subarray(a, z))), next: null, alt: null, key: -1 };
       this.ids.set(e.id, e);
     }
     return e;

@@ -1,13 +1,11 @@
 // Worker thread of readSourceInWorker: parses one input spec with readSource (or one byte range of a CSV file) and
-// posts each chunk as Arrow IPC bytes (transferred) plus its rejects. It runs at most WINDOW chunks ahead of the
-// consumer, which acks each one it takes.
+// posts each chunk as its batch's buffers (transferred, see batch-transfer.ts) plus its rejects. It runs at most
+// WINDOW chunks ahead of the consumer, which acks each one it takes.
 
-import * as arrow from 'apache-arrow';
 import { parentPort } from 'node:worker_threads';
 import type { SourceChunk } from './batch.js';
+import { packBatch, type PackedBatch } from './batch-transfer.js';
 import { readCsvRange, type CsvRange, type CsvRangeEnd } from './csv.js';
-import { readSource } from './index.js';
-import { resolveInputs } from './inputs.js';
 import type { SourceConfig, SourceFormat } from './options.js';
 
 export interface StartMessage {
@@ -22,10 +20,10 @@ export interface StartMessage {
 export interface AckMessage {
   type: 'ack';
 }
-/** A chunk without its batch, which travels as `ipc` (null when the chunk holds only rejects). */
+/** A chunk without its batch, which travels as its moved buffers (null when the chunk holds only rejects). */
 export type ChunkMeta = Omit<SourceChunk, 'batch'>;
 export type WorkerReply =
-  | { type: 'chunk'; meta: ChunkMeta; ipc: Uint8Array | null }
+  | { type: 'chunk'; meta: ChunkMeta; packed: PackedBatch | null }
   | { type: 'done'; rangeEnd?: CsvRangeEnd }
   | { type: 'error'; name: string; message: string; stack?: string; feature?: string; code?: string };
 
@@ -48,9 +46,9 @@ async function run(start: StartMessage): Promise<void> {
   try {
     let rangeEnd: CsvRangeEnd | undefined;
     const c = start.config;
-    const chunks = start.range
-      ? [readCsvRange(start.range, { ...c.csv, time: c.time, batchRows: c.batchRows, quality: c.quality }, (e) => (rangeEnd = e))]
-      : (await resolveInputs(start.spec)).map((input) => readSource(input, start.format, c));
+    // A CSV range worker loads the CSV reader alone: every source's modules (Parquet's WebAssembly among them) would
+    // cost each of them more start-up than the first chunks take to parse.
+    const chunks = start.range ? [readCsvRange(start.range, { ...c.csv, time: c.time, batchRows: c.batchRows, quality: c.quality }, (e) => (rangeEnd = e))] : await wholeSpec(start);
     for (const gen of chunks) {
       for await (const chunk of gen) {
         while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -73,14 +71,14 @@ async function run(start: StartMessage): Promise<void> {
   }
 }
 
+async function wholeSpec(start: StartMessage): Promise<AsyncIterable<SourceChunk>[]> {
+  const [{ readSource }, { resolveInputs }] = await Promise.all([import('./index.js'), import('./inputs.js')]);
+  return (await resolveInputs(start.spec)).map((input) => readSource(input, start.format, start.config));
+}
+
 function send(chunk: SourceChunk): void {
   const { batch, ...meta } = chunk;
-  let ipc: Uint8Array | null = null;
-  if (batch) {
-    ipc = arrow.tableToIPC(new arrow.Table([batch]), 'stream');
-    // Transfer only a buffer the view owns whole; otherwise copy once so nothing else is detached.
-    if (ipc.byteOffset !== 0 || ipc.byteLength !== ipc.buffer.byteLength) ipc = ipc.slice();
-  }
-  const reply: WorkerReply = { type: 'chunk', meta, ipc };
-  port.postMessage(reply, ipc ? [ipc.buffer as ArrayBuffer] : []);
+  const p = batch ? packBatch(batch) : null;
+  const reply: WorkerReply = { type: 'chunk', meta, packed: p?.packed ?? null };
+  port.postMessage(reply, p?.transfer ?? []);
 }

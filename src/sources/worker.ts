@@ -2,12 +2,12 @@
 // readings, rejects and counts readSource would (a large plain CSV file is cut into byte ranges parsed side by side,
 // so its chunks are cut differently); errors come back as the same class and message.
 
-import * as arrow from 'apache-arrow';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as errors from '../errors.js';
 import type { SourceChunk } from './batch.js';
+import { unpackBatch } from './batch-transfer.js';
 import { csvDialect, type CsvRange, type CsvRangeEnd } from './csv.js';
 import { resolveInputs } from './inputs.js';
 import type { SourceConfig, SourceFormat } from './options.js';
@@ -191,7 +191,7 @@ class SourceWorker {
       if (!m) throw this.died ?? new errors.SensorlakeError(`source worker for ${this.spec} stopped`);
       if (m.type === 'done') return m.rangeEnd;
       if (m.type === 'error') throw rebuild(m);
-      yield toChunk(m.meta, m.ipc);
+      yield { ...m.meta, batch: m.packed ? unpackBatch(m.packed) : null };
       this.worker.postMessage({ type: 'ack' });
     }
   }
@@ -199,16 +199,6 @@ class SourceWorker {
   async terminate(): Promise<void> {
     await this.worker.terminate();
   }
-}
-
-function toChunk(meta: Omit<SourceChunk, 'batch'>, ipc: Uint8Array | null): SourceChunk {
-  let batch: arrow.RecordBatch | null = null;
-  if (ipc) {
-    const batches = arrow.tableFromIPC(ipc).batches;
-    if (batches.length !== 1) throw new errors.SensorlakeError(`source worker sent ${batches.length} batches in one chunk of ${meta.file}`);
-    batch = batches[0];
-  }
-  return { ...meta, batch };
 }
 
 const BUILTIN: Record<string, unknown> = { TypeError, RangeError, SyntaxError };
