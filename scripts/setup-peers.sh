@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real Delta peers the interop tests talk to: a project-local Python venv with pinned
-# pyspark, delta-spark and deltalake, and the delta-spark jars cached once from Maven Central.
+# pyspark, delta-spark and deltalake, and the delta-spark and spark-avro jars cached once from Maven Central
+# (the Spark engine, src/spark, runs with them: `sensorlake backfill --engine spark`).
 # Idempotent: a marker file records the pinned set, so a rerun with nothing changed costs nothing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -9,6 +10,7 @@ jars="$root/.cache/jars"
 req="$root/scripts/peers-requirements.txt"
 delta_version="3.3.2"
 scala_version="2.12"
+spark_avro_version="3.5.6" # = pyspark in peers-requirements.txt
 
 if [ ! -f "$venv/.installed" ] || ! cmp -s "$req" "$venv/.installed"; then
   echo "setup-peers: creating $venv with $(tr '\n' ' ' < "$req")" >&2
@@ -25,4 +27,32 @@ if [ ! -f "$marker" ]; then
     mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$jars" >&2
   done
   touch "$marker"
+fi
+
+avro_marker="$jars/.spark-avro-$spark_avro_version"
+if [ ! -f "$avro_marker" ]; then
+  echo "setup-peers: fetching spark-avro $spark_avro_version into $jars" >&2
+  mkdir -p "$jars"
+  mvn -q -B dependency:copy -Dartifact="org.apache.spark:spark-avro_$scala_version:$spark_avro_version" -DoutputDirectory="$jars" >&2
+  touch "$avro_marker"
+fi
+
+# The Spark engine's LogStore for file: lakes (src/spark/java/LinkLogStore.java): commits by hard link, exclusive
+# across processes like ours. Compiled against the venv's Hadoop and the cached delta-storage; skipped without a JDK.
+logstore_src="$root/src/spark/java/LinkLogStore.java"
+logstore_jar="$jars/sensorlake-logstore.jar"
+logstore_marker="$jars/.sensorlake-logstore-$(sha256sum "$logstore_src" | cut -c1-16)"
+if [ ! -f "$logstore_marker" ] && command -v javac > /dev/null; then
+  echo "setup-peers: compiling $logstore_src" >&2
+  build="$(mktemp -d)"
+  hadoop_api="$(ls "$venv"/lib/python3*/site-packages/pyspark/jars/hadoop-client-api-*.jar | head -1)"
+  # Without it the Spark engine runs on Spark's own LogStore: a failed build is reported, not fatal.
+  if javac --release 8 -nowarn -cp "$hadoop_api:$jars/delta-storage-$delta_version.jar" -d "$build" "$logstore_src" >&2 \
+    && (cd "$build" && jar cf "$logstore_jar" sensorlake); then
+    rm -f "$jars"/.sensorlake-logstore-*
+    touch "$logstore_marker"
+  else
+    echo "setup-peers: could not build $logstore_jar; the Spark engine will use Spark's default LogStore" >&2
+  fi
+  rm -rf "$build"
 fi

@@ -6,9 +6,12 @@ import { backfill, type BackfillReport } from '../backfill/run.js';
 import { fileRows, summaryLines } from '../backfill/report.js';
 import { createProgressReporter, type ProgressFormat } from '../backfill/progress.js';
 import { FORMATS, type SourceFormat } from '../sources/options.js';
+import { InvalidArgumentError } from '../errors.js';
 import { out, printTable } from './output.js';
 import { finishWith } from './exit.js';
 import { collect, wholeNumber } from './flags.js';
+import { sparkConf } from './spark.js';
+import { sparkBackfill } from '../spark/launcher.js';
 
 interface Flags {
   source: string[];
@@ -28,6 +31,9 @@ interface Flags {
   progress: boolean;
   rowBudget?: string;
   worker: boolean;
+  engine: 'ts' | 'spark';
+  master?: string;
+  sparkConf?: Record<string, string>;
 }
 
 /** The process exit code for a finished backfill: 3 when some records went to quarantine. */
@@ -55,13 +61,18 @@ export function backfillCommand(): Command {
     .option('--no-progress', 'no progress output')
     .addOption(new Option('--row-budget <rows>', 'rows of a window held in memory at once (bigger windows go in sensor buckets)').hideHelp())
     .addOption(new Option('--no-worker', 'parse on the main thread').hideHelp())
+    .addOption(new Option('--engine <engine>', 'ts: this process; spark: the PySpark job under spark-submit (same tables, rules and report)').choices(['ts', 'spark']).default('ts'))
+    .option('--master <url>', 'with --engine spark: local[2], spark://host:7077, yarn, ... (default local[*])')
+    .option('--spark-conf <key=value>', 'with --engine spark: a Spark setting (repeat for more)', sparkConf)
     .addHelpText('after', '\nExit codes: 0 ok, 3 finished with quarantined records, 1 an input could not be read (nothing committed), 2 bad usage.')
     .action(async (o: Flags) => {
       const format: ProgressFormat = o.logFormat === 'json' ? 'json' : process.stderr.isTTY ? 'bar' : 'text';
       const progress = o.progress ? createProgressReporter(format) : null;
+      if (o.engine !== 'spark' && (o.master !== undefined || o.sparkConf !== undefined)) throw new InvalidArgumentError('--master and --spark-conf go with --engine spark');
+      const run = o.engine === 'spark' ? (opts: Parameters<typeof backfill>[0]) => sparkBackfill(opts, { master: o.master, conf: o.sparkConf }) : backfill;
       let report: BackfillReport;
       try {
-        report = await backfill({
+        report = await run({
           source: o.source,
           lake: o.lake,
           format: o.format,

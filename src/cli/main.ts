@@ -6,10 +6,11 @@ import { tableCommand } from './table.js';
 import { demoCommand } from './demo.js';
 import { simulateCommand } from './simulate.js';
 import { backfillCommand } from './backfill.js';
+import { qualityCommand } from './quality.js';
 import { ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
-import { qualityCommand } from './quality.js';
+import { sparkJobCommand } from './spark.js';
 import { shutdownWorkers } from '../delta/table.js';
 import { SensorlakeError, InvalidArgumentError } from '../errors.js';
 import { EXIT, takeExitCode } from './exit.js';
@@ -27,10 +28,11 @@ export function program(): Command {
   p.addCommand(tableCommand());
   p.addCommand(simulateCommand());
   p.addCommand(backfillCommand());
+  p.addCommand(qualityCommand());
   p.addCommand(ingestCommand());
   p.addCommand(serveCommand());
   p.addCommand(tokenCommand());
-  p.addCommand(qualityCommand());
+  p.addCommand(sparkJobCommand());
   for (const c of p.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
