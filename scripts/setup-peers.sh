@@ -19,8 +19,16 @@ if [ ! -f "$venv/.installed" ] || ! cmp -s "$req" "$venv/.installed"; then
   cp "$req" "$venv/.installed"
 fi
 
+# The jars come from Maven Central through Maven, once: without mvn there is nothing to fetch them with.
+need_mvn() {
+  command -v mvn > /dev/null && return 0
+  echo "setup-peers: needs mvn (Apache Maven) once, to fetch $1 into $jars; install it (Debian: apt-get install maven) and rerun" >&2
+  exit 1
+}
+
 marker="$jars/.delta-$delta_version"
 if [ ! -f "$marker" ]; then
+  need_mvn "the delta-spark $delta_version jars"
   echo "setup-peers: fetching delta-spark $delta_version jars into $jars" >&2
   mkdir -p "$jars"
   for artifact in "io.delta:delta-spark_$scala_version:$delta_version" "io.delta:delta-storage:$delta_version"; do
@@ -31,6 +39,7 @@ fi
 
 avro_marker="$jars/.spark-avro-$spark_avro_version"
 if [ ! -f "$avro_marker" ]; then
+  need_mvn "the spark-avro $spark_avro_version jar"
   echo "setup-peers: fetching spark-avro $spark_avro_version into $jars" >&2
   mkdir -p "$jars"
   mvn -q -B dependency:copy -Dartifact="org.apache.spark:spark-avro_$scala_version:$spark_avro_version" -DoutputDirectory="$jars" >&2
@@ -42,7 +51,10 @@ fi
 logstore_src="$root/src/spark/java/LinkLogStore.java"
 logstore_jar="$jars/sensorlake-logstore.jar"
 logstore_marker="$jars/.sensorlake-logstore-$(sha256sum "$logstore_src" | cut -c1-16)"
-if [ ! -f "$logstore_marker" ] && command -v javac > /dev/null; then
+if [ ! -f "$logstore_marker" ] && ! command -v javac > /dev/null; then
+  echo "setup-peers: no javac (a JDK 17: Debian's openjdk-17-jdk-headless), so $logstore_jar is not built; the Spark engine" \
+    "then commits with Spark's default LogStore, which is not exclusive against our own writers on the same file: lake" >&2
+elif [ ! -f "$logstore_marker" ]; then
   echo "setup-peers: compiling $logstore_src" >&2
   build="$(mktemp -d)"
   hadoop_api="$(ls "$venv"/lib/python3*/site-packages/pyspark/jars/hadoop-client-api-*.jar | head -1)"

@@ -10,7 +10,7 @@ import { qualityCommand } from './quality.js';
 import { ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
-import { sparkJobCommand } from './spark.js';
+import { sparkJobCommand, sparkStreamCommand } from './spark.js';
 import { shutdownWorkers } from '../delta/table.js';
 import { SensorlakeError, InvalidArgumentError } from '../errors.js';
 import { EXIT, takeExitCode } from './exit.js';
@@ -33,6 +33,7 @@ export function program(): Command {
   p.addCommand(serveCommand());
   p.addCommand(tokenCommand());
   p.addCommand(sparkJobCommand());
+  p.addCommand(sparkStreamCommand());
   for (const c of p.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -1,9 +1,12 @@
 // The Spark engine on the command line: `sensorlake spark-job --print` (the job file, its package and submit commands
-// for EMR, Dataproc and Databricks), and the flags `backfill --engine spark` adds (--master, --spark-conf k=v).
+// for EMR, Dataproc and Databricks), `sensorlake spark-stream` (the Structured Streaming mode under spark-submit), and
+// the flags `backfill --engine spark` adds (--master, --spark-conf k=v).
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { sparkStream, type StreamBatch } from '../spark/launcher.js';
+import { SPARK_FORMATS } from '../spark/plan.js';
 import { submitCommands, writeJobFiles } from '../spark/submit-commands.js';
 import { out } from './output.js';
 
@@ -41,5 +44,63 @@ export function sparkJobCommand(): Command {
         out(cmd);
         out('');
       }
+    });
+}
+
+interface StreamFlags {
+  landing: string;
+  lake: string;
+  checkpoint: string;
+  format: (typeof SPARK_FORMATS)[number];
+  sensors?: string;
+  config?: string;
+  queryName?: string;
+  trigger: string;
+  maxFilesPerTrigger?: string;
+  partition?: 'date' | 'month';
+  master?: string;
+  sparkConf?: Record<string, string>;
+  json?: boolean;
+}
+
+const batchLine = (b: StreamBatch): string =>
+  `batch ${b.batch_id}: ${b.files} files, read ${b.read}, written ${b.written}, quarantined ${b.quarantined}${b.committed ? '' : ' (already committed: skipped)'}, readings v${b.readings_version}`;
+
+export function sparkStreamCommand(): Command {
+  return new Command('spark-stream')
+    .description('Spark Structured Streaming: files landing in a folder are backfilled micro-batch by micro-batch, each committed exactly once')
+    .requiredOption('--landing <dir>', 'the folder new files land in (move them in whole)')
+    .requiredOption('--lake <dir>', 'lake directory or URI')
+    .requiredOption('--checkpoint <dir>', 'Spark checkpoint location (keep it, and the query name, across restarts)')
+    .addOption(new Option('--format <format>', 'format of the landed files').choices([...SPARK_FORMATS]).makeOptionMandatory())
+    .option('--sensors <file>', 'sensor list (CSV or JSON)')
+    .option('--config <file>', 'mapping config (JSON)')
+    .option('--query-name <name>', 'the txn appId of its commits (default stream-<landing folder name>)')
+    .option('--trigger <when>', "available-now (take what has landed, then stop) or an interval such as '30 seconds'", 'available-now')
+    .option('--max-files-per-trigger <n>', 'files per micro-batch at most')
+    .addOption(new Option('--partition <by>', 'readings partitioning of a new lake').choices(['date', 'month']))
+    .option('--master <url>', 'local[2], spark://host:7077, yarn, ... (default local[*])')
+    .option('--spark-conf <key=value>', 'a Spark setting (repeat for more)', sparkConf)
+    .option('--json', 'one JSON line per micro-batch')
+    .addHelpText('after', '\nExit codes: 0 the query stopped (available-now: every landed file is in), 1 failed, 2 bad usage.')
+    .action(async (o: StreamFlags) => {
+      const maxFiles = o.maxFilesPerTrigger === undefined ? undefined : Number(o.maxFilesPerTrigger);
+      if (maxFiles !== undefined && !(Number.isInteger(maxFiles) && maxFiles > 0)) throw new InvalidArgumentError(`--max-files-per-trigger '${o.maxFilesPerTrigger}': expected a whole number above 0`);
+      await sparkStream(
+        {
+          landing: o.landing,
+          lake: o.lake,
+          checkpoint: o.checkpoint,
+          format: o.format,
+          sensors: o.sensors,
+          config: o.config,
+          queryName: o.queryName,
+          trigger: o.trigger,
+          maxFilesPerTrigger: maxFiles,
+          partition: o.partition,
+          onBatch: (b) => out(o.json ? JSON.stringify(b) : batchLine(b)),
+        },
+        { master: o.master, conf: o.sparkConf },
+      );
     });
 }

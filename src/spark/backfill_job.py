@@ -4,6 +4,7 @@
 #   spark-submit --py-files sensorlake_spark.zip backfill_job.py --source s3://bucket/exports/ --lake s3://bucket/lake \
 #       [--format csv] [--sensors s3://bucket/sensors.csv] [--window 1d] [--mode merge|replace] [--from ...] [--to ...]
 #   spark-submit ... backfill_job.py --plan plan.json            (what `sensorlake backfill --engine spark` runs)
+#   spark-submit ... backfill_job.py --plan a.json --plan b.json (several jobs in turn, one Spark application)
 #   spark-submit ... backfill_job.py --stream --landing DIR --lake DIR --checkpoint DIR --format csv [--trigger 10 seconds]
 #
 # Prints progress lines and the report as tagged JSON lines on stdout. Exit codes as the CLI's: 0 ok, 1 failed,
@@ -21,7 +22,11 @@ import zipfile
 try:
     from sensorlake_spark import contract as _shipped  # noqa: F401 - with --py-files the driver runs the executors' code
 except ImportError:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run from the source tree
+    # Run from the source tree (the package beside the job), or from the folder `sensorlake spark-job` writes (its zip).
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, _here)
+    if os.path.exists(os.path.join(_here, "sensorlake_spark.zip")):
+        sys.path.insert(0, os.path.join(_here, "sensorlake_spark.zip"))
 
 from sensorlake_spark.contract import load_contract  # noqa: E402
 
@@ -56,7 +61,9 @@ def parse_bound(v, name):
 
 def arguments(argv):
     p = argparse.ArgumentParser(prog="backfill_job.py", description="sensorlake backfill on Apache Spark")
-    p.add_argument("--plan", help="a job plan written by `sensorlake backfill --engine spark` (then no other input option)")
+    p.add_argument("--plan", action="append", default=[],
+                   help="a job plan written by `sensorlake backfill --engine spark` (then no other input option); repeat to run several jobs in turn "
+                        "in one Spark application, one report each")
     p.add_argument("--source", action="append", default=[], help="input file, directory or glob (repeat for more)")
     p.add_argument("--lake", help="lake directory or URI")
     p.add_argument("--format", choices=["csv", "wide-csv", "jsonl", "parquet", "avro"])
@@ -116,12 +123,20 @@ def ship_package(spark):
     spark.sparkContext.addPyFile(target)
 
 
+def batch_jobs(spark, contract, a):
+    """The jobs to run in turn: each --plan, or the one job the other options describe."""
+    if not a.plan:
+        return [batch_job(spark, contract, a)]
+    jobs = []
+    for plan in a.plan:
+        with open(plan, encoding="utf-8") as fh:
+            jobs.append(json.load(fh))
+    return jobs
+
+
 def batch_job(spark, contract, a):
     from sensorlake_spark.inputs import UsageError, default_job_id, load_sensor_list, resolve_inputs
 
-    if a.plan:
-        with open(a.plan, encoding="utf-8") as fh:
-            return json.load(fh)
     if not a.source or not a.lake:
         raise UsageError("give --source and --lake (or --plan)")
     config = {}
@@ -185,16 +200,19 @@ def main(argv):
 
             run_stream(spark, contract, job)
             return 0
-        job = batch_job(spark, contract, a)
         from sensorlake_spark.batch import run_batch
         from sensorlake_spark.progress import print_report
 
-        report = run_batch(spark, contract, job, sys.stdout)
-        print_report(sys.stdout, report)
+        # A later job starts only once the earlier one's report is out: a failure stops the run there.
+        reports = []
+        for job in batch_jobs(spark, contract, a):
+            reports.append(run_batch(spark, contract, job, sys.stdout))
+            print_report(sys.stdout, reports[-1])
         if a.report_file:
             with open(a.report_file, "w", encoding="utf-8") as fh:
-                json.dump(report, fh)
-        return contract["exit_codes"]["quarantined"] if report["quarantined"] > 0 else contract["exit_codes"]["ok"]
+                json.dump(reports[0] if len(reports) == 1 else reports, fh)
+        quarantined = any(r["quarantined"] > 0 for r in reports)
+        return contract["exit_codes"]["quarantined"] if quarantined else contract["exit_codes"]["ok"]
     except (UsageError, LakeError, ValueError, NotImplementedError) as e:
         sys.stderr.write("sensorlake spark job: %s: %s\n" % (type(e).__name__, e))
         return contract["exit_codes"]["usage"]

@@ -13,7 +13,7 @@ import type { BackfillProgress } from '../backfill/progress.js';
 import type { BackfillReport } from '../backfill/report.js';
 import { InvalidArgumentError, SensorlakeError } from '../errors.js';
 import { SPARK_VERSIONS } from './contract.js';
-import { buildSparkPlan } from './plan.js';
+import { buildSparkPlan, SPARK_FORMATS } from './plan.js';
 import { writeZip } from './zip.js';
 
 /** spark-submit or the job failed (its exit code and the tail of Spark's log say how). */
@@ -22,6 +22,8 @@ export class SparkJobError extends SensorlakeError {
     message: string,
     readonly exitCode: number | null,
     readonly logFile: string,
+    /** Reports of the jobs that finished before the failure (several jobs run in one application in turn). */
+    readonly reports: BackfillReport[] = [],
   ) {
     super(message);
   }
@@ -95,7 +97,10 @@ export interface SparkRunOptions {
 export interface SparkRun {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** The first job's report (null when none came). */
   report: BackfillReport | null;
+  /** Every job's report in the order the jobs ran (one per --plan). */
+  reports: BackfillReport[];
   logFile: string;
   /** The run's temp directory (package zip, default log); remove it once the log is not wanted. */
   workDir: string;
@@ -161,11 +166,11 @@ export async function runSparkJob(jobArgs: string[], run: SparkRunOptions = {}):
   };
   process.once('exit', stopTree).once('SIGINT', onSignal).once('SIGTERM', onSignal);
   run.onSpawn?.(child);
-  let report: BackfillReport | null = null;
+  const reports: BackfillReport[] = [];
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     if (line.startsWith(PROGRESS_TAG)) run.onProgress?.(JSON.parse(line.slice(PROGRESS_TAG.length)) as BackfillProgress);
-    else if (line.startsWith(REPORT_TAG)) report = JSON.parse(line.slice(REPORT_TAG.length)) as BackfillReport;
+    else if (line.startsWith(REPORT_TAG)) reports.push(JSON.parse(line.slice(REPORT_TAG.length)) as BackfillReport);
     else if (line.startsWith(STREAM_TAG)) run.onStreamBatch?.(JSON.parse(line.slice(STREAM_TAG.length)) as Record<string, unknown>);
     else log.write(`[stdout] ${line}\n`);
   });
@@ -175,7 +180,7 @@ export async function runSparkJob(jobArgs: string[], run: SparkRunOptions = {}):
   });
   process.off('exit', stopTree).off('SIGINT', onSignal).off('SIGTERM', onSignal);
   await new Promise<void>((resolve) => log.end(resolve));
-  return { code, signal, report, logFile, workDir: work };
+  return { code, signal, report: reports[0] ?? null, reports, logFile, workDir: work };
 }
 
 function logTail(file: string, n = 25): string {
@@ -195,17 +200,86 @@ function logTail(file: string, n = 25): string {
  * refused its arguments (exit 2) and SparkJobError when it failed.
  */
 export async function sparkBackfill(options: BackfillOptions, run: SparkRunOptions = {}): Promise<BackfillReport> {
-  const plan = await buildSparkPlan(options);
+  const [report] = await sparkBackfillEach([options], run);
+  return report;
+}
+
+/**
+ * Several backfills one after the other in one Spark application (one spark-submit, one JVM and session start: on a
+ * small input that start is most of the time), each with its own plan, txn appId and report. A job starts once the
+ * one before it finished; when one fails, the later ones do not run. Resolves with the reports in order.
+ */
+export async function sparkBackfillEach(jobs: BackfillOptions[], run: SparkRunOptions = {}): Promise<BackfillReport[]> {
+  if (jobs.length === 0) return [];
+  const plans = [];
+  for (const o of jobs) plans.push(await buildSparkPlan(o));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sensorlake-plan-'));
-  const planFile = path.join(dir, 'plan.json');
-  writeFileSync(planFile, JSON.stringify(plan));
-  const r = await runSparkJob(['--plan', planFile], { ...run, onProgress: run.onProgress ?? options.onProgress }).finally(() => rmSync(dir, { recursive: true, force: true }));
-  if ((r.code === 0 || r.code === 3) && r.report) {
+  const args = plans.flatMap((plan, k) => {
+    const planFile = path.join(dir, `plan-${k}.json`);
+    writeFileSync(planFile, JSON.stringify(plan));
+    return ['--plan', planFile];
+  });
+  const r = await runSparkJob(args, { ...run, onProgress: run.onProgress ?? jobs[0].onProgress }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  if ((r.code === 0 || r.code === 3) && r.reports.length === jobs.length) {
     rmSync(r.workDir, { recursive: true, force: true }); // a failed run's log stays for the error message to point at
-    return r.report;
+    return r.reports;
+  }
+  const why = logTail(r.logFile);
+  if (r.code === 2) throw new InvalidArgumentError(why.replace(/^sensorlake spark job: \w+: /gm, '') || `the Spark job refused its arguments (log: ${r.logFile})`);
+  const how = r.signal ? `was stopped by ${r.signal}` : r.code === 0 || r.code === 3 ? `gave ${r.reports.length} reports for ${jobs.length} jobs` : `exited with code ${r.code}`;
+  throw new SparkJobError(`the Spark backfill ${how} (Spark log: ${r.logFile})${why ? `\n${why}` : ''}`, r.code, r.logFile, r.reports);
+}
+
+/** What the streaming job prints per micro-batch. */
+export interface StreamBatch {
+  batch_id: number;
+  files: number;
+  read: number;
+  written: number;
+  quarantined: number;
+  /** False when the batch's txn was already in the table (a replay after a crash): nothing was written. */
+  committed: boolean;
+  readings_version: number;
+}
+
+export interface SparkStreamOptions {
+  /** The folder new files land in (moved in whole). */
+  landing: string;
+  lake: string;
+  /** Spark's checkpoint location: keep it, and the query name, across restarts. */
+  checkpoint: string;
+  format: (typeof SPARK_FORMATS)[number];
+  sensors?: string;
+  config?: string;
+  /** The txn appId of the stream's commits (default stream-<landing folder name>). */
+  queryName?: string;
+  /** 'available-now' (default: take what has landed, then stop) or a processing-time interval such as '30 seconds'. */
+  trigger?: string;
+  maxFilesPerTrigger?: number;
+  partition?: 'date' | 'month';
+  onBatch?: (b: StreamBatch) => void;
+}
+
+/**
+ * The Structured Streaming mode under spark-submit: each micro-batch of newly landed files is backfilled with the batch
+ * rules and committed under txn(query name, batch id). Resolves when the query stops (with 'available-now', once the
+ * landed files are done); throws InvalidArgumentError when the job refused its arguments and SparkJobError when it failed.
+ */
+export async function sparkStream(o: SparkStreamOptions, run: SparkRunOptions = {}): Promise<void> {
+  const args = ['--stream', '--landing', o.landing, '--lake', o.lake, '--checkpoint', o.checkpoint, '--format', o.format];
+  if (o.sensors) args.push('--sensors', o.sensors);
+  if (o.config) args.push('--config', o.config);
+  if (o.queryName) args.push('--query-name', o.queryName);
+  if (o.trigger) args.push('--trigger', o.trigger);
+  if (o.maxFilesPerTrigger !== undefined) args.push('--max-files-per-trigger', String(o.maxFilesPerTrigger));
+  if (o.partition) args.push('--partition', o.partition);
+  const r = await runSparkJob(args, { ...run, onStreamBatch: (b) => o.onBatch?.(b as unknown as StreamBatch) });
+  if (r.code === 0) {
+    rmSync(r.workDir, { recursive: true, force: true });
+    return;
   }
   const why = logTail(r.logFile);
   if (r.code === 2) throw new InvalidArgumentError(why.replace(/^sensorlake spark job: \w+: /gm, '') || `the Spark job refused its arguments (log: ${r.logFile})`);
   const how = r.signal ? `was stopped by ${r.signal}` : `exited with code ${r.code}`;
-  throw new SparkJobError(`the Spark backfill ${how} (Spark log: ${r.logFile})${why ? `\n${why}` : ''}`, r.code, r.logFile);
+  throw new SparkJobError(`the Spark stream ${how} (Spark log: ${r.logFile})${why ? `\n${why}` : ''}`, r.code, r.logFile);
 }

@@ -49,7 +49,8 @@ export function submitCommands(t: SubmitTarget): Record<'spark-submit' | 'emr' |
     emr: `aws emr add-steps --cluster-id j-XXXXXXXXXXXXX --steps '${JSON.stringify([{ Type: 'Spark', Name: 'sensorlake backfill', ActionOnFailure: 'CONTINUE', Args: step.slice(1) }])}'`,
     dataproc: [
       'gcloud', 'dataproc', 'jobs', 'submit', 'pyspark', `${base}backfill_job.py`, '--cluster=CLUSTER', '--region=REGION',
-      `--py-files=${base}sensorlake_spark.zip`, `--properties=spark.jars.packages=${pkgs},spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension,spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog`,
+      // The package list holds a comma, gcloud's separator between properties: ^#^ makes '#' the separator instead.
+      `--py-files=${base}sensorlake_spark.zip`, `--properties=^#^spark.jars.packages=${pkgs}#spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension#spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog`,
       '--', ...args,
     ].map(q).join(' '),
     // Databricks Runtime 15.4 LTS is Spark 3.5 and ships Delta Lake and spark-avro: only the job's own files go along.

@@ -3,18 +3,8 @@
 // swapped for a free one. The README promises they work when pasted; this is what keeps that true.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import * as path from 'node:path';
-import { REPO_ROOT, tempDir } from '../helpers.js';
-
-function block(name: string): string {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const m = new RegExp(`<!-- readme-test: ${name} -->\\n\`\`\`bash\\n([\\s\\S]*?)\`\`\``).exec(readme);
-  assert.ok(m, `README has the ${name} example`);
-  return m[1];
-}
+import { readmeBlock as block, runPasted } from './readme-blocks.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,16 +15,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-function runPasted(script: string): string {
-  const { dir, cleanup } = tempDir('sensorlake-readme-');
-  try {
-    for (const name of ['bin', 'dist', 'scripts', 'node_modules', 'package.json']) symlinkSync(path.join(REPO_ROOT, name), path.join(dir, name));
-    return execFileSync('bash', ['-e', '-c', script], { cwd: dir, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  } finally {
-    cleanup();
-  }
 }
 
 test('the README HTTP example: a token, a POST with one good and one bad reading, the reading read back', async () => {

@@ -35,6 +35,14 @@ test('spark-job --print writes a self-contained job and submit commands for EMR,
     assert.ok(c.includes('sensorlake_spark.zip'), c);
   }
   assert.doesNotThrow(() => JSON.parse(/--steps '(.*)'$/.exec(commands.emr)![1]), 'the EMR steps are JSON');
+  // gcloud splits --properties at commas unless told another delimiter: the package list must stay one value.
+  const props = /'--properties=\^#\^([^']*)'/.exec(commands.dataproc);
+  assert.ok(props, commands.dataproc);
+  assert.deepEqual(Object.fromEntries(props[1].split('#').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])), {
+    'spark.jars.packages': `io.delta:delta-spark_${SPARK_VERSIONS.scala}:${SPARK_VERSIONS.delta_spark},org.apache.spark:spark-avro_${SPARK_VERSIONS.scala}:${SPARK_VERSIONS.spark_avro}`,
+    'spark.sql.extensions': 'io.delta.sql.DeltaSparkSessionExtension',
+    'spark.sql.catalog.spark_catalog': 'org.apache.spark.sql.delta.catalog.DeltaCatalog',
+  });
   // The written job finds its contract in itself and its package in the zip, with no source tree beside it.
   const probe = spawnSync(PYTHON, ['-c', `import runpy; m = runpy.run_path(${JSON.stringify(files.job)}, run_name='probe'); import json; print(json.dumps(m['load_contract'](m['EMBEDDED_CONTRACT'])))`], {
     encoding: 'utf8',
@@ -44,6 +52,10 @@ test('spark-job --print writes a self-contained job and submit commands for EMR,
   assert.equal(probe.status, 0, probe.stderr);
   assert.deepEqual(JSON.parse(probe.stdout), JSON.parse(JSON.stringify(buildContract())));
   assert.match(readFileSync(files.job, 'utf8'), /^EMBEDDED_CONTRACT = "/m);
+  // And finds the zip beside it on its own: `python3 backfill_job.py --help` works in the written folder as it is.
+  const help = spawnSync(PYTHON, [files.job, '--help'], { encoding: 'utf8', cwd: scratch.dir, env: { ...process.env, PYTHONPATH: '' } });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /--stream/);
 });
 
 test('the job file refuses bad arguments with exit 2 before starting Spark', () => {

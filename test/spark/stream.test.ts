@@ -1,53 +1,50 @@
 // Structured Streaming mode: files landing in a folder are backfilled micro-batch by micro-batch (one file per batch)
-// with the batch rules, and each batch commits under txn(query name, batch id). A batch replayed after a crash that
-// lost its checkpoint commit changes nothing; and while the stream takes more files, our live HTTP ingest writes other
-// sensors into the same lake: every row of both lands exactly once.
+// with the batch rules, each batch committing under txn(query name, batch id), while our live HTTP ingest writes other
+// sensors into the same lake: every row of both writers lands exactly once. Then the stream restarts after a crash that
+// lost its last checkpoint commit, through `sensorlake spark-stream`: the replayed batch changes nothing. Two streaming
+// runs (spark-submits) in all.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { backfill } from '../../src/backfill/run.js';
 import { DeltaTable, shutdownWorkers } from '../../src/delta/table.js';
 import { simulate } from '../../src/sim/simulate.js';
-import { runSparkJob } from '../../src/spark/launcher.js';
-import { tempDir } from '../helpers.js';
+import { sparkStream, type StreamBatch } from '../../src/spark/launcher.js';
+import { REPO_ROOT, tempDir } from '../helpers.js';
 import { post, startServer, type Running } from '../ingest/http-helpers.js';
-import { sparkReady, tableRows } from './helpers.js';
+import { LOCAL_SPARK, SPARK_CONF_FLAGS, sparkReady, tableRows, txnCommits } from './helpers.js';
 
 const scratch = tempDir('sensorlake-spark-stream-');
 const landing = path.join(scratch.dir, 'landing');
-const staged = path.join(scratch.dir, 'staged');
 const lake = path.join(scratch.dir, 'lake'); // startServer(scratch.dir) serves <dir>/lake: the same lake
 const checkpoint = path.join(scratch.dir, 'checkpoint');
 const skip = sparkReady() ? false : 'Spark peers not installed (scripts/setup-peers.sh)';
 let sensors: string;
-const batches: Record<string, unknown>[] = [];
+const batches: StreamBatch[] = [];
 
-/** One simulated day of narrow CSV cut into `parts` files by line, each with the header. */
-function cut(file: string, parts: number, prefix: string): string[] {
+/** One simulated day of narrow CSV cut into `parts` files by line, each with the header, landed in the landing folder. */
+function landCut(file: string, parts: number): void {
   const [header, ...rows] = readFileSync(file, 'utf8').trimEnd().split('\n');
   const size = Math.ceil(rows.length / parts);
-  const out: string[] = [];
   for (let p = 0; p < parts; p++) {
-    const f = path.join(staged, `${prefix}-${p}.csv`);
+    // Written beside the folder, then renamed in: a file lands whole, as writers must land them.
+    const f = path.join(scratch.dir, `part-${p}.csv`);
     writeFileSync(f, [header, ...rows.slice(p * size, (p + 1) * size)].join('\n') + '\n');
-    out.push(f);
+    renameSync(f, path.join(landing, `part-${p}.csv`));
   }
-  return out;
 }
 
-/** Moves files into the landing folder whole (a rename), as writers must. */
-function land(files: string[]): void {
-  for (const f of files) writeFileSync(path.join(landing, path.basename(f)), readFileSync(f));
-}
+const STREAM = { landing, lake, checkpoint, format: 'csv' as const, queryName: 'plant-a', maxFilesPerTrigger: 1 };
 
-async function stream(): Promise<void> {
-  const r = await runSparkJob(['--stream', '--landing', landing, '--lake', lake, '--checkpoint', checkpoint, '--format', 'csv', '--sensors', sensors, '--query-name', 'plant-a', '--max-files-per-trigger', '1'], {
-    master: 'local[2]',
-    onStreamBatch: (b) => batches.push(b),
-  });
-  assert.equal(r.code, 0, `the streaming job exits 0 (log: ${r.logFile})`);
-  rmSync(r.workDir, { recursive: true, force: true });
+/** One streaming run (available-now: it takes what has landed, then stops); `onBatch` hears each micro-batch. */
+async function stream(onBatch?: () => void): Promise<void> {
+  const onEach = (b: StreamBatch): void => {
+    batches.push(b);
+    onBatch?.();
+  };
+  await sparkStream({ ...STREAM, sensors, onBatch: onEach }, LOCAL_SPARK);
 }
 
 /**
@@ -66,12 +63,9 @@ async function expected(files: string[]): Promise<{ readings: unknown[]; quarant
 before(async () => {
   if (skip) return;
   mkdirSync(landing, { recursive: true });
-  mkdirSync(staged, { recursive: true });
-  const sim = await simulate({ out: path.join(scratch.dir, 'sim'), format: 'csv', sensors: 6, interval: '2m', from: '2024-06-01T00:00:00Z', to: '2024-06-03T00:00:00Z', seed: 91, faults: 'default', split: 'day' });
+  const sim = await simulate({ out: path.join(scratch.dir, 'sim'), format: 'csv', sensors: 6, interval: '2m', from: '2024-06-02T00:00:00Z', to: '2024-06-03T00:00:00Z', seed: 91, faults: 'default' });
   sensors = sim.sensorsFile;
-  const [day1, day2] = sim.files.map((f) => path.join(sim.dir, f.path));
-  cut(day1, 2, 'a');
-  cut(day2, 2, 'b');
+  landCut(path.join(sim.dir, sim.files[0].path), 2);
 });
 
 after(async () => {
@@ -79,41 +73,20 @@ after(async () => {
   scratch.cleanup();
 });
 
-const stagedFiles = (prefix: string): string[] => readdirSync(staged).filter((f) => f.startsWith(prefix)).sort().map((f) => path.join(staged, f));
 const landedFiles = (): string[] => readdirSync(landing).sort().map((f) => path.join(landing, f));
+const Q_DROP = ['quarantined_at', 'job_id'];
 
-test('files landing in the folder are backfilled one micro-batch each, as the batch engine backfills them', { skip }, async () => {
-  land(stagedFiles('a-'));
-  await stream();
-  assert.deepEqual(batches.map((b) => [b.batch_id, b.files, b.committed]), [[0, 1, true], [1, 1, true]]);
-  const want = await expected(landedFiles());
-  assert.deepEqual(await tableRows(lake, 'readings'), want.readings);
-  assert.deepEqual(await tableRows(lake, 'quarantine', ['quarantined_at', 'job_id']), want.quarantine);
-});
-
-test('a micro-batch replayed after its checkpoint commit was lost writes nothing twice (txn per batch id)', { skip }, async () => {
-  const commits = path.join(checkpoint, 'commits');
-  const last = readdirSync(commits).filter((f) => /^\d+$/.test(f)).sort((a, b) => Number(a) - Number(b)).at(-1)!;
-  rmSync(path.join(commits, last));
-  rmSync(path.join(commits, `.${last}.crc`), { force: true });
-  const readings = await (await DeltaTable.open(path.join(lake, 'readings'))).version();
-  const quarantine = await (await DeltaTable.open(path.join(lake, 'quarantine'))).version();
-  batches.length = 0;
-  await stream();
-  assert.deepEqual(batches.map((b) => [b.batch_id, b.committed]), [[Number(last), false]], 'the lost batch ran again, and Delta skipped its commit');
-  assert.equal(await (await DeltaTable.open(path.join(lake, 'readings'))).version(), readings);
-  assert.equal(await (await DeltaTable.open(path.join(lake, 'quarantine'))).version(), quarantine);
-  assert.deepEqual(await tableRows(lake, 'quarantine', ['quarantined_at', 'job_id']), (await expected(landedFiles())).quarantine);
-});
-
-test('the stream and our HTTP ingest write one lake at the same time: every row lands exactly once', { skip }, async () => {
-  const server: Running = await startServer(scratch.dir, { commitMs: 50 });
+test('landed files are backfilled one micro-batch each while our HTTP ingest writes the same lake: every row lands exactly once', { skip }, async () => {
+  // The ingest server creates the lake's tables: the stream writes into tables our engine made.
+  const server: Running = await startServer(scratch.dir, { commitMs: 100 });
   const sent: string[] = [];
   let stop = false;
-  // Other sensors over HTTP, a batch every 100 ms while the stream takes the second day's files (at least 3 batches;
-  // at most 1,200 or 10 minutes, so a stuck stream cannot leave this loop committing forever).
+  // Other sensors over HTTP, a batch every 100 ms from the stream's first micro-batch on, for as long as it runs, so
+  // its second batch commits while the ingest does (at least 3 posts; at most 1,200 or 10 minutes, so a stuck stream
+  // cannot leave this loop committing forever). Before that the JVM starts: nothing to overlap with.
   const deadline = Date.now() + 600_000;
-  const writer = (async () => {
+  let writer: Promise<void> | undefined;
+  const write = async (): Promise<void> => {
     for (let k = 0; (!stop || k < 3) && k < 1200 && Date.now() < deadline; k++) {
       const items = Array.from({ length: 50 }, (_, i) => ({ ts: new Date(Date.UTC(2024, 5, 1) + (k * 50 + i) * 1000).toISOString(), sensor_id: `http/s${i % 5}`, value: k + i / 100 }));
       const r = await post(server, JSON.stringify(items), 'application/json');
@@ -121,23 +94,45 @@ test('the stream and our HTTP ingest write one lake at the same time: every row 
       for (const it of items) sent.push(`${it.sensor_id}@${it.ts}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  })();
+  };
+  const readingsBefore = await (await DeltaTable.open(path.join(lake, 'readings'))).version();
   try {
-    batches.length = 0;
-    land(stagedFiles('b-'));
-    await stream();
+    await stream(() => (writer ??= write()));
   } finally {
     stop = true;
-    await writer;
+    await (writer ?? write());
     await server.ingest.flush();
     await server.close();
   }
-  assert.equal(batches.length, 2);
+  assert.deepEqual(batches.map((b) => [b.batch_id, b.files, b.committed]), [[0, 1, true], [1, 1, true]]);
+  // At the same time, not one after the other: the ingest committed between the stream's two commits.
+  const writers = txnCommits(path.join(lake, 'readings'), readingsBefore).map((c) => c.appIds.join(',') || '-');
+  const [first, second] = [writers.indexOf('plant-a'), writers.lastIndexOf('plant-a')];
+  assert.equal(writers.filter((id) => id === 'plant-a').length, 2, `the stream committed two batches: ${writers.join(' ')}`);
+  assert.ok(writers.slice(first + 1, second).includes(server.ingest.serverId), `the ingest (${server.ingest.serverId}) committed between them: ${writers.join(' ')}`);
   const rows = await tableRows(lake, 'readings');
   const keys = rows.map((r) => `${String(r.sensor_id)}@${String(r.ts)}`);
   assert.equal(new Set(keys).size, keys.length, 'no key twice');
   const http = rows.filter((r) => String(r.sensor_id).startsWith('http/'));
   assert.equal(http.length, sent.length, 'every HTTP reading once');
   const want = await expected(landedFiles());
-  assert.deepEqual(rows.filter((r) => !String(r.sensor_id).startsWith('http/')), want.readings, 'every streamed reading once');
+  assert.deepEqual(rows.filter((r) => !String(r.sensor_id).startsWith('http/')), want.readings, 'every streamed reading once, as the batch engine writes it');
+  assert.deepEqual(await tableRows(lake, 'quarantine', Q_DROP), want.quarantine, 'every streamed reject once');
+});
+
+test('a micro-batch replayed after its checkpoint commit was lost writes nothing twice (txn per batch id)', { skip }, async () => {
+  const commits = path.join(checkpoint, 'commits');
+  const last = readdirSync(commits).filter((f) => /^\d+$/.test(f)).sort((a, b) => Number(a) - Number(b)).at(-1)!;
+  rmSync(path.join(commits, last));
+  rmSync(path.join(commits, `.${last}.crc`), { force: true });
+  const before = { readings: await (await DeltaTable.open(path.join(lake, 'readings'))).version(), quarantine: await (await DeltaTable.open(path.join(lake, 'quarantine'))).version() };
+  // This run goes through the CLI: `sensorlake spark-stream` prints each micro-batch as a JSON line.
+  const cli = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'sensorlake.js'), 'spark-stream', '--master', 'local[2]', ...SPARK_CONF_FLAGS, '--landing', landing,
+    '--lake', lake, '--checkpoint', checkpoint, '--format', 'csv', '--sensors', sensors, '--query-name', STREAM.queryName, '--max-files-per-trigger', '1', '--json'], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const replayed = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as StreamBatch);
+  assert.deepEqual(replayed.map((b) => [b.batch_id, b.committed, b.written]), [[Number(last), false, 0]], 'the lost batch ran again, and Delta skipped its commit');
+  assert.equal(await (await DeltaTable.open(path.join(lake, 'readings'))).version(), before.readings);
+  assert.equal(await (await DeltaTable.open(path.join(lake, 'quarantine'))).version(), before.quarantine);
+  assert.deepEqual(await tableRows(lake, 'quarantine', Q_DROP), (await expected(landedFiles())).quarantine);
 });

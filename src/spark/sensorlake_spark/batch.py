@@ -62,9 +62,10 @@ def run_batch(spark, contract, job, out):
         windows = sorted({r["w"] for r in window_stats})
         progress.emit(phase="commit", bytesRead=progress.total, rowsRead=rows_read, windowsTotal=len(windows))
 
-        lake.open_or_create(spark, contract, "readings", readings, job["partition"])
-        committer = WindowCommitter(spark, job, _array_col([i["source"] for i in inputs], "f"))
-        done = lake.txn_version(spark, readings, job["job_id"])
+        # A table this run creates holds no rows and no txn yet: nothing to look up in it.
+        existed = lake.open_or_create(spark, contract, "readings", readings, job["partition"])
+        committer = WindowCommitter(spark, job, _array_col([i["source"] for i in inputs], "f"), existed)
+        done = lake.txn_version(spark, readings, job["job_id"]) if existed else None
         per_window = {}
         for r in window_stats:
             per_window.setdefault(r["w"], []).append(r)
@@ -112,8 +113,8 @@ def _commit_quarantine(spark, contract, job, rejects, inputs, total, chunk_rows)
     if total == 0:
         return 0
     path = lake.join(job["lake"], "quarantine")
-    lake.open_or_create(spark, contract, "quarantine", path)
-    done = lake.txn_version(spark, path, job["job_id"])
+    existed = lake.open_or_create(spark, contract, "quarantine", path)
+    done = lake.txn_version(spark, path, job["job_id"]) if existed else None
     kinds = [contract["location_kinds"][i["format"]] for i in inputs]
     committed = 0
     for c in chunks:
@@ -125,5 +126,5 @@ def _commit_quarantine(spark, contract, job, rejects, inputs, total, chunk_rows)
             F.lit(job["job_id"]).alias("job_id"), F.current_timestamp().alias("quarantined_at"))
         before = lake.version(spark, path)
         rows.coalesce(1).write.format("delta").mode("append").option("txnAppId", job["job_id"]).option("txnVersion", c).save(path)
-        committed += 1 if lake.version(spark, path) > before else 0
+        committed += 1 if lake.committed_txn(spark, path, before, job["job_id"], c) else 0
     return committed

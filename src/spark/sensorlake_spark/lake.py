@@ -2,6 +2,8 @@
 # with the same schema, nullability and partitioning, reading a table's txn version for an appId, and the range
 # predicate a window scans and replaces with.
 
+import json
+
 from pyspark.sql import DataFrame, types as T
 
 _TYPES = {"timestamp": T.TimestampType(), "string": T.StringType(), "double": T.DoubleType(), "long": T.LongType(), "date": T.DateType()}
@@ -66,15 +68,43 @@ def partition_values(spark, path, column):
 
 
 def open_or_create(spark, contract, name, path, partition="date"):
+    """Creates the table unless it is there; returns whether it was there. An existing table is only checked: building
+    a create statement for it costs a query plan and a snapshot for nothing."""
     from delta.tables import DeltaTable
 
-    schema, parts, description = table_spec(contract, name, partition)
-    b = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).comment(description)
-    if parts:
-        b = b.partitionedBy(*parts)
-    b.execute()
+    existed = exists(spark, path)
+    if not existed:
+        schema, parts, description = table_spec(contract, name, partition)
+        b = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).comment(description)
+        if parts:
+            b = b.partitionedBy(*parts)
+        b.execute()
     if name == "readings":
         check_readings(spark, path, partition, contract)
+    return existed
+
+
+def _read_file(spark, path):
+    jvm = spark._jvm
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    stream = p.getFileSystem(spark._jsc.hadoopConfiguration()).open(p)
+    try:
+        return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode("utf-8")
+    finally:
+        stream.close()
+
+
+def committed_txn(spark, path, since, app_id, txn_version):
+    """Whether a commit after version `since` carries txn(app_id, txn_version), read from those commit files alone.
+    The table's version also moves for other writers of the lake (the live ingest), and Delta skips a write whose txn
+    is there already; asking the snapshot for its transactions would cost a Spark job per commit."""
+    for v in range(since + 1, version(spark, path) + 1):
+        for line in _read_file(spark, join(path, "_delta_log", "%020d.json" % v)).splitlines():
+            if line.startswith('{"txn"'):
+                t = json.loads(line)["txn"]
+                if t.get("appId") == app_id and t.get("version") == txn_version:
+                    return True
+    return False
 
 
 def check_readings(spark, path, partition, contract):

@@ -73,11 +73,11 @@ def upsert(spark, contract, path, wanted, job_id, txn_version=0):
     if not wanted:
         return 0
     columns = contract["sensor_columns"]
-    lake.open_or_create(spark, contract, "sensors", path)
-    done = lake.txn_version(spark, path, job_id)
+    existed = lake.open_or_create(spark, contract, "sensors", path)
+    done = lake.txn_version(spark, path, job_id) if existed else None
     if done is not None and done >= txn_version:
         return 0
-    merged = dict(read_table(spark, path, columns))
+    merged = dict(read_table(spark, path, columns)) if existed else {}
     changed = 0
     for s in wanted:
         old = merged.get(s["sensor_id"])
@@ -93,7 +93,7 @@ def upsert(spark, contract, path, wanted, job_id, txn_version=0):
     df = spark.createDataFrame(rows, schema).coalesce(1).sortWithinPartitions("sensor_id")
     before = lake.version(spark, path)
     df.write.format("delta").mode("overwrite").option("txnAppId", job_id).option("txnVersion", txn_version).save(path)
-    return changed if lake.version(spark, path) > before else 0
+    return changed if lake.committed_txn(spark, path, before, job_id, txn_version) else 0
 
 
 def _same(a, b):

@@ -57,9 +57,11 @@ def micro_batch(spark, contract, job, inputs, batch_id, out):
             rows = rows.withColumn("month", F.date_format("ts", "yyyy-MM"))
         rows = rows.persist()
         written = rows.count()
+        # Delta skips the write of a batch replayed after a crash that lost its checkpoint commit (its txn is there);
+        # whether this write committed is read from the new commits, as other writers move the table's version too.
         before = lake.version(spark, readings)
         rows.sortWithinPartitions("sensor_id", "ts").write.format("delta").mode("append").option("txnAppId", app).option("txnVersion", batch_id).save(readings)
-        committed = lake.version(spark, readings) > before
+        committed = lake.committed_txn(spark, readings, before, app, batch_id)
         rows.unpersist()
         rejects = v.rejects.persist()
         quarantined = rejects.count()

@@ -30,13 +30,14 @@ def month_text(us):
 
 
 class WindowCommitter:
-    def __init__(self, spark, job, sources_col):
+    def __init__(self, spark, job, sources_col, existed=True):
         self.spark = spark
         self.job = job
         self.sources_col = sources_col  # f -> source name, as a Column
         self.readings = lake.join(job["lake"], "readings")
         self.partition = job["partition"]
-        self.pre_existing = lake.partition_values(spark, self.readings, self.partition)
+        # Partitions the table held before this job: a window outside them has nothing in the table to meet.
+        self.pre_existing = lake.partition_values(spark, self.readings, self.partition) if existed else set()
 
     def predicate(self, k):
         j = self.job
@@ -73,7 +74,7 @@ class WindowCommitter:
             w = w.mode("append")
         before = lake.version(self.spark, self.readings)
         w.save(self.readings)
-        return lake.version(self.spark, self.readings) > before
+        return lake.committed_txn(self.spark, self.readings, before, self.job["job_id"], k)
 
     def commit(self, staged, k, rows, stats):
         """One window: returns {f: [written, table_duplicates]}, conflicts with the table, rows replaced, committed."""
