@@ -2,7 +2,9 @@
 // what is written, so running the same command again resumes the same job (its txn appId) instead of starting anew.
 
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Settled } from './options.js';
 import type { BackfillInput } from './read.js';
 
 /** JSON with object keys sorted, so equal settings hash equally whatever order they were given in. */
@@ -49,4 +51,22 @@ export function defaultJobId(id: JobIdentity): string {
     }),
   );
   return `backfill-${h.digest('hex').slice(0, 20)}`;
+}
+
+/** The job id of a settled run: the one given, or the default for its inputs and options. */
+export async function jobIdOf(o: Settled, inputs: BackfillInput[]): Promise<string> {
+  return (
+    o.jobId ??
+    defaultJobId({
+      inputs,
+      sourceConfig: o.sourceConfig,
+      sensorList: o.sensors ? await readFile(o.sensors, 'utf8') : null,
+      mode: o.mode,
+      onConflict: o.onConflict,
+      windowUs: o.windowUs,
+      fromUs: o.fromUs ?? null,
+      toUs: o.toUs ?? null,
+      partition: o.partition,
+    })
+  );
 }

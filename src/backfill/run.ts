@@ -3,10 +3,9 @@
 // txn-guarded too, so a run killed at any instant and started again ends with every row written exactly once.
 
 import { promises as fs } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { commitWindows } from './commit-windows.js';
-import { defaultJobId } from './job-id.js';
+import { jobIdOf } from './job-id.js';
 import { checkReadings, findTable, lakePaths, openOrCreate, openReadings, QUARANTINE_SCHEMA, SENSORS_SCHEMA } from './lake.js';
 import { settleOptions, type BackfillOptions } from './options.js';
 import type { BackfillProgress } from './progress.js';
@@ -35,19 +34,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
   const existingReadings = await findTable(lake.readings);
   if (existingReadings) await checkReadings(existingReadings, o.partition);
 
-  const jobId =
-    o.jobId ??
-    defaultJobId({
-      inputs,
-      sourceConfig: o.sourceConfig,
-      sensorList: o.sensors ? await readFile(o.sensors, 'utf8') : null,
-      mode: o.mode,
-      onConflict: o.onConflict,
-      windowUs: o.windowUs,
-      fromUs: o.fromUs ?? null,
-      toUs: o.toUs ?? null,
-      partition: o.partition,
-    });
+  const jobId = await jobIdOf(o, inputs);
 
   const progress: BackfillProgress = { phase: 'read', bytesRead: 0, bytesTotal, rowsRead: 0, windowsDone: 0, windowsTotal: 0, rowsWritten: 0 };
   const emit = (p: Partial<BackfillProgress>): void => {

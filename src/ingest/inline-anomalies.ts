@@ -3,7 +3,6 @@
 // flag to the `anomalies` table under txn(serverId + ":anomalies", readings version), so a restart never writes a
 // finding twice and resumes (bounded) from the last version it recorded. `quality run` re-judges later, with context.
 
-import * as arrow from 'apache-arrow';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { DeltaTable } from '../delta/table.js';
@@ -12,7 +11,8 @@ import { lakePaths } from '../backfill/lake.js';
 import { OnlineDetector, type AnomalyOptions } from '../quality/anomaly/index.js';
 import type { Anomaly } from '../quality/contract.js';
 import { assetFromId, loadSensors, type SensorInfo } from '../quality/series.js';
-import { doubles, longs, openAnomalies, strings, timestamps } from '../quality/tables.js';
+import { openAnomalies } from '../quality/tables.js';
+import { anomaliesTable } from '../quality/run-write.js';
 import { InvalidArgumentError } from '../errors.js';
 import { logger as libraryLogger } from '../log.js';
 import type { Ingest } from './contract.js';
@@ -192,7 +192,7 @@ export class InlineAnomalies {
     if (this.pending.length === 0 && !due) return this.release();
     const rows = this.pending;
     // No rows: a commit of the txn alone (an empty table would write an empty data file).
-    const r = await this.anomalies.write(rows.length > 0 ? findingsTable(rows) : [], { txn: { appId: this.appId, version } });
+    const r = await this.anomalies.write(rows.length > 0 ? anomaliesTable(rows, (f) => f.version) : [], { txn: { appId: this.appId, version } });
     this.pending = [];
     this.lastWriteMs = Date.now();
     this.stats.recordedVersion = version;
@@ -289,18 +289,6 @@ export class InlineAnomalies {
   }
 }
 
-function findingsTable(rows: Finding[]): arrow.Table {
-  return new arrow.Table({
-    sensor_id: strings(rows.map((a) => a.sensorId)),
-    asset: strings(rows.map((a) => a.asset)),
-    ts_start: timestamps(rows.map((a) => a.tsStart)),
-    ts_end: timestamps(rows.map((a) => a.tsEnd)),
-    score: doubles(rows.map((a) => a.score)),
-    detector: strings(rows.map((a) => a.detector)),
-    reason: strings(rows.map((a) => a.reason)),
-    readings_version: longs(rows.map((a) => a.version)),
-  });
-}
 
 /** One counter per registry, also when a second component starts on it (a restart in the same process). */
 function counterIn(registry: Registry): Counter<'detector'> {

@@ -102,7 +102,9 @@ export function gapsTable(rows: GapRow[], version: number): arrow.Table {
   });
 }
 
-export function anomaliesTable(rows: Anomaly[], version: number): arrow.Table {
+/** `version`: the readings version judged, one for all rows or each row's own (live findings span commits). */
+export function anomaliesTable<A extends Anomaly>(rows: A[], version: number | ((row: A) => number)): arrow.Table {
+  const versionOf = typeof version === 'number' ? (): number => version : version;
   return new arrow.Table({
     sensor_id: strings(rows.map((a) => a.sensorId)),
     asset: strings(rows.map((a) => a.asset)),
@@ -111,7 +113,7 @@ export function anomaliesTable(rows: Anomaly[], version: number): arrow.Table {
     score: doubles(rows.map((a) => a.score)),
     detector: strings(rows.map((a) => a.detector)),
     reason: strings(rows.map((a) => a.reason)),
-    readings_version: longs(rows.map(() => version)),
+    readings_version: longs(rows.map(versionOf)),
   });
 }
 

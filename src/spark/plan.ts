@@ -2,9 +2,8 @@
 // parsed and the job id computed by the TypeScript engine's own code, so both engines read one command line the same
 // way and name the same job by the same txn appId (a rerun by either engine resumes the other's job).
 
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { defaultJobId } from '../backfill/job-id.js';
+import { jobIdOf } from '../backfill/job-id.js';
 import { settleOptions, type BackfillOptions } from '../backfill/options.js';
 import { resolveBackfillInputs } from '../backfill/read.js';
 import { loadSensorList, type SensorInfo } from '../backfill/sensor-list.js';
@@ -56,19 +55,7 @@ export async function buildSparkPlan(options: BackfillOptions): Promise<SparkPla
     throw new InvalidArgumentError('csv.header false: CSV without a header is read by the TypeScript engine only (--engine ts)');
   }
   const listed = o.sensors ? await loadSensorList(o.sensors) : new Map<string, SensorInfo>();
-  const jobId =
-    o.jobId ??
-    defaultJobId({
-      inputs,
-      sourceConfig: o.sourceConfig,
-      sensorList: o.sensors ? await readFile(o.sensors, 'utf8') : null,
-      mode: o.mode,
-      onConflict: o.onConflict,
-      windowUs: o.windowUs,
-      fromUs: o.fromUs ?? null,
-      toUs: o.toUs ?? null,
-      partition: o.partition,
-    });
+  const jobId = await jobIdOf(o, inputs);
   return {
     job_id: jobId,
     lake: path.resolve(o.lake),
