@@ -135,13 +135,17 @@ export class ReadingsBuilder {
       this.hasText = true;
       this.valueText[i] = valueText;
     } else if (this.hasText) this.valueText[i] = null;
+    this.setQuality(i, quality);
+    this.location[i] = location;
+  }
+
+  private setQuality(i: number, quality: number | null): void {
     if (quality === null) this.qualityValid[i] = 0;
     else {
       this.qualityValid[i] = 1;
       this.quality[i] = quality;
       this.hasQuality = true;
     }
-    this.location[i] = location;
   }
 
   /** The key of a sensor id in the chunks' dictionary (kept across flushes), for appendNumber. */
@@ -163,12 +167,7 @@ export class ReadingsBuilder {
     this.valueValid[i] = 1;
     this.value[i] = value;
     if (this.hasText) this.valueText[i] = null;
-    if (quality === null) this.qualityValid[i] = 0;
-    else {
-      this.qualityValid[i] = 1;
-      this.quality[i] = quality;
-      this.hasQuality = true;
-    }
+    this.setQuality(i, quality);
     this.location[i] = location;
   }
 

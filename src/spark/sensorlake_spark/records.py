@@ -14,6 +14,20 @@ PARSED_COLUMNS = ["f", "loc", "sub", "ts", "sensor_id", "value", "value_text", "
 DEFAULT_FIELDS = {"ts": "ts", "sensor_id": "sensor_id", "value": "value", "quality": "quality", "value_text": "value_text"}
 
 
+
+def checked_fields(reader, out, f, loc, text):
+    """A CSV line's fields, or None when it is blank or rejected (unparsable, or not as many columns as the header)."""
+    fields, err = reader.split.fields(text)
+    if is_blank_line(text, fields) and err is None:
+        return None
+    if err is not None:
+        out.reject(f, loc, 0, "malformed_record", err, text)
+        return None
+    if len(fields) != reader.ncols:
+        out.reject(f, loc, 0, "malformed_record", "expected %d columns (as in the header), found %d" % (reader.ncols, len(fields)), text)
+        return None
+    return fields
+
 class SchemaMismatch(Exception):
     """A file the job cannot read at all (its header lacks a column): fails the job before any commit."""
 
@@ -78,13 +92,9 @@ class NarrowCsv:
         self.idx = idx
 
     def line(self, out, f, loc, text):
-        fields, err = self.split.fields(text)
-        if is_blank_line(text, fields) and err is None:
+        fields = checked_fields(self, out, f, loc, text)
+        if fields is None:
             return
-        if err is not None:
-            return out.reject(f, loc, 0, "malformed_record", err, text)
-        if len(fields) != self.ncols:
-            return out.reject(f, loc, 0, "malformed_record", "expected %d columns (as in the header), found %d" % (self.ncols, len(fields)), text)
         ix, lb = self.idx, self.labels
         try:
             ts = self.ts_parser.parse(fields[ix["ts"]])
@@ -144,13 +154,9 @@ class WideCsv:
         self.ts_labels = [" (column %s, for the cell of column %s)" % (ts_name, js_string(n)) for _, n in self.tags]
 
     def line(self, out, f, loc, text):
-        fields, err = self.split.fields(text)
-        if is_blank_line(text, fields) and err is None:
+        fields = checked_fields(self, out, f, loc, text)
+        if fields is None:
             return
-        if err is not None:
-            return out.reject(f, loc, 0, "malformed_record", err, text)
-        if len(fields) != self.ncols:
-            return out.reject(f, loc, 0, "malformed_record", "expected %d columns (as in the header), found %d" % (self.ncols, len(fields)), text)
         try:
             ts = self.ts_parser.parse(fields[self.ts_col])
             fail = None
