@@ -1,9 +1,12 @@
 // The thread inline anomaly judging runs on (inline-judge.ts, started by inline-anomalies.ts). Reading what each
-// commit added and pushing every reading through its sensor's detector costs about a microsecond per reading; on
-// the event loop that acknowledges ingest requests it stalled them by up to a second at full rate.
+// commit added and pushing every reading through its sensor's detector costs about two microseconds per reading:
+// on the event loop that acknowledges ingest requests it stalled them by up to a second at full rate, and even on
+// a thread of its own it took a whole core from them. So it runs at the lowest priority: when both cores are busy,
+// judging lags (and catches up when they are not) rather than acknowledgements.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { shutdownWorkers } from '../delta/table.js';
+import { lowerThisThreadsPriority } from './background-thread.js';
 import { InlineJudge, type InlineAnomaliesStats as InlineStats, type InlineJudgeSettings, type LogLevel } from './inline-judge.js';
 
 export type ToJudge = { type: 'commit'; version: number } | { type: 'whenJudged'; id: number; version: number } | { type: 'stop' };
@@ -29,6 +32,7 @@ function plain(fields: Record<string, unknown>): Record<string, unknown> {
 
 if (parentPort && (workerData as Partial<JudgeWorkerData> | undefined)?.inlineJudge) {
   const port = parentPort;
+  lowerThisThreadsPriority('inline anomalies');
   const post = (m: FromJudge): void => port.postMessage(m);
   let listener: ((version: number) => void) | null = null;
   // Commits announced while the judge opens its tables: the highest is handed over once it listens.

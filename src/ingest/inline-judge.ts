@@ -4,7 +4,7 @@
 // txn(serverId + ":anomalies", readings version), so a restart never writes a finding twice and resumes (bounded)
 // from the last version it recorded. `quality run` re-judges later, with context.
 
-import { DataType, Vector } from 'apache-arrow';
+import { DataType, type Vector } from 'apache-arrow';
 import { DeltaTable } from '../delta/table.js';
 import { lakePaths } from '../backfill/lake.js';
 import { OnlineDetector, type AnomalyOptions } from '../quality/anomaly/index.js';
@@ -305,9 +305,13 @@ function inTsOrder(ts: number[]): number[] {
   return order;
 }
 
-/** Each row's sensor id; a dictionary column decodes each distinct id once instead of once per row. */
+/**
+ * Each row's sensor id, decoded once per run of equal ids (files are sorted by sensor; a dictionary column decodes
+ * each distinct id once) rather than once per row.
+ */
 function sensorIds(col: Vector): string[] {
   const out = new Array<string>(col.length);
+  const text = new TextDecoder();
   let at = 0;
   for (const data of col.data) {
     if (DataType.isDictionary(data.type) && data.dictionary) {
@@ -315,12 +319,28 @@ function sensorIds(col: Vector): string[] {
       const keys = data.values as ArrayLike<number>;
       for (let i = 0; i < data.length; i++) out[at + i] = names[keys[data.offset + i]];
     } else {
-      const part = new Vector([data]);
-      for (let i = 0; i < data.length; i++) out[at + i] = String(part.get(i));
+      const offsets = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      let id = '';
+      let start = -1;
+      let end = -1;
+      for (let i = 0; i < data.length; i++) {
+        const s = offsets[data.offset + i];
+        const e = offsets[data.offset + i + 1];
+        if (start < 0 || !sameBytes(bytes, s, e, start, end)) id = text.decode(bytes.subarray(s, e));
+        [start, end] = [s, e];
+        out[at + i] = id;
+      }
     }
     at += data.length;
   }
   return out;
+}
+
+function sameBytes(b: Uint8Array, s: number, e: number, s2: number, e2: number): boolean {
+  if (e - s !== e2 - s2) return false;
+  for (let k = 0; k < e - s; k++) if (b[s + k] !== b[s2 + k]) return false;
+  return true;
 }
 
 function count(v: number, name: string, min: number): number {

@@ -46,3 +46,21 @@ test('deviationQuantile at 0.5 is the MAD; the normal quantile is the textbook o
   assert.equal(normalQuantile(0.5), 0);
   assert.equal(normalQuantile(0.001).toFixed(4), '-3.0902');
 });
+
+test('RollingStats.sigma: with a zero robust spread it is 1.2533 × the mean absolute deviation, as brute force sums it', () => {
+  fc.assert(
+    fc.property(
+      // Mostly one value (so the 0.9 deviation quantile is 0), a few others on either side.
+      fc.array(fc.oneof({ weight: 12, arbitrary: fc.constant(5) }, { weight: 1, arbitrary: fc.double({ min: -50, max: 50, noNaN: true }) }), { minLength: 1, maxLength: 80 }),
+      (xs) => {
+        const r = new RollingStats(100);
+        for (const x of xs) r.push(x);
+        const c = r.median();
+        const spread = r.sorted.deviationQuantile(0.9, c);
+        fc.pre(spread === 0);
+        const brute = (1.2533 * [...xs].sort((a, b) => a - b).reduce((s, x) => s + Math.abs(x - c), 0)) / xs.length;
+        assert.equal(r.sigma(c, 0.9), brute);
+      },
+    ),
+  );
+});
