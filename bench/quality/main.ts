@@ -44,7 +44,7 @@ function imputeRow(s: ImputeScore, kind: string): Row {
     value: ratio === null ? (auto === 0 && lin === 0 ? 'both 0' : 'n/a') : Number(ratio.toFixed(3)),
     target: '<= 0.8',
     ok,
-    note: `auto RMSE ${f3(auto)} MAE ${f3(s.mae.auto)} vs linear ${f3(lin)} / ${f3(s.mae.linear)}; others/linear: ${others}; ${s.masked} of ${s.points} hidden in ${s.blocks} blocks; auto picked ${s.autoChoice.join(' ')}`,
+    note: `auto RMSE ${f3(auto)} MAE ${f3(s.mae.auto)} vs linear ${f3(lin)} / ${f3(s.mae.linear)}; others/linear: ${others}; ${s.masks > 1 ? `${s.masks} masks pooled, each hiding ~${Math.round(s.masked / s.masks)} of ${s.points} in ~${Math.round(s.blocks / s.masks)} blocks` : `${s.masked} hidden of ${s.points} in ${s.blocks} blocks`}${s.ratioRange && s.masks > 1 ? `; one mask's ratio ${s.ratioRange[0].toFixed(3)} to ${s.ratioRange[1].toFixed(3)}` : ''}; auto picked ${s.autoChoice.join(' ')}`,
   };
 }
 

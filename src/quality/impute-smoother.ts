@@ -30,11 +30,15 @@ export function variogram(ts: ArrayLike<number>, e: ArrayLike<number>, intervalU
   const cnt = new Float64Array(maxLag + 1);
   const n = ts.length;
   for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n && j <= i + maxLag; j++) {
-      const k = g[j] - g[i];
+    const gi = g[i];
+    const ei = e[i];
+    const end = Math.min(n, i + maxLag + 1);
+    for (let j = i + 1; j < end; j++) {
+      const k = g[j] - gi;
       if (k > maxLag) break;
       if (k >= 1) {
-        sum[k] += (e[j] - e[i]) ** 2;
+        const d = e[j] - ei;
+        sum[k] += d * d;
         cnt[k]++;
       }
     }
@@ -153,18 +157,8 @@ export function smoothGap(ts: ArrayLike<number>, e: ArrayLike<number>, left: num
   return out;
 }
 
-/**
- * A filler that adds the smoothed residual to a baseline: `base` holds the baseline at each observed reading (NaN
- * where it has none: those readings are left out of the residual model), and `baselineAt` gives it at the gap's
- * times (null where it cannot, e.g. a neighbour is missing there too).
- */
-export function residualFiller(
-  ts: Float64Array,
-  values: Float64Array,
-  base: Float64Array,
-  intervalUs: number,
-  baselineAt: (fillTs: Float64Array) => Float64Array | null,
-): (gap: { left: number; ts: Float64Array }) => Float64Array | null {
+/** The readings with a baseline (finite `base`), as times and residuals value - baseline. */
+function residuals(ts: Float64Array, values: Float64Array, base: Float64Array): { rt: Float64Array; e: Float64Array } {
   let n = 0;
   for (let i = 0; i < ts.length; i++) if (Number.isFinite(base[i])) n++;
   const rt = new Float64Array(n);
@@ -174,13 +168,38 @@ export function residualFiller(
     rt[k] = ts[i];
     e[k++] = values[i] - base[i];
   }
-  const model = fitArNoise(rt, e, intervalUs);
+  return { rt, e };
+}
+
+/** The AR(1)-plus-noise model of the residuals from `base` (as residualFiller fits it). */
+export function residualModel(ts: Float64Array, values: Float64Array, base: Float64Array, intervalUs: number): ArNoise {
+  const { rt, e } = residuals(ts, values, base);
+  return fitArNoise(rt, e, intervalUs);
+}
+
+/**
+ * A filler that adds the smoothed residual to a baseline: `base` holds the baseline at each observed reading (NaN
+ * where it has none: those readings are left out of the residual model), and `baselineAt` gives it at the gap's
+ * times (null where it cannot, e.g. a neighbour is missing there too). `model` is the residual model when one was
+ * fitted already (on the whole series, for a self-masked copy of it); else it is fitted here.
+ */
+export function residualFiller(
+  ts: Float64Array,
+  values: Float64Array,
+  base: Float64Array,
+  intervalUs: number,
+  baselineAt: (fillTs: Float64Array) => Float64Array | null,
+  model?: ArNoise,
+): (gap: { left: number; ts: Float64Array }) => Float64Array | null {
+  const { rt, e } = residuals(ts, values, base);
+  const n = rt.length;
+  const m = model ?? fitArNoise(rt, e, intervalUs);
   return (gap) => {
     const b = baselineAt(gap.ts);
     if (!b) return null;
     const left = lastAtOrBefore(rt, gap.ts[0]);
     if (left < 0 || left + 1 >= n) return b;
-    const r = smoothGap(rt, e, left, gap.ts, model);
+    const r = smoothGap(rt, e, left, gap.ts, m);
     for (let j = 0; j < b.length; j++) b[j] += r[j];
     return b;
   };

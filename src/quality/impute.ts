@@ -5,7 +5,7 @@
 import type { Series } from './contract.js';
 import { findGaps, type Gap } from './gaps.js';
 import { IMPUTE_METHODS, type Filler, type FitContext, type ImputeMethod, type Neighbour, type Observed } from './impute-types.js';
-import { IMPUTERS } from './impute-registry.js';
+import { IMPUTERS, prepareImputers } from './impute-registry.js';
 import { chooseByBucket, bucketOf, type AutoChoice } from './impute-auto.js';
 import { lastAtOrBefore } from './impute-smoother.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -23,6 +23,7 @@ export const DEFAULT_MAX_GAP: Record<ImputeMethod, GapLimit> = {
   'seasonal-weekly': 2880,
   ridge: 2880,
   smooth: 360,
+  trend: 360,
 };
 
 export interface ImputeOptions {
@@ -102,14 +103,16 @@ export function imputeSeries(series: Series, opts: ImputeOptions): ImputeResult 
   const limits = { ...DEFAULT_MAX_GAP, ...opts.maxGap };
   const candidates = method === 'auto' ? (opts.methods ?? IMPUTE_METHODS) : [method];
   let ranking: (missing: number) => readonly ImputeMethod[] = () => candidates;
+  // Auto prepares every candidate once on the whole series, for its self-masks and then for the real gaps.
+  const imputers = method === 'auto' ? prepareImputers(obs, ctx, candidates) : {};
   if (method === 'auto') {
-    result.choice = chooseByBucket(obs, ctx, candidates, opts.seed ?? 1);
+    result.choice = chooseByBucket(obs, ctx, candidates, opts.seed ?? 1, imputers);
     const choice = result.choice;
     ranking = (missing) => choice.buckets[bucketOf(missing)].ranking;
   }
   const fitted = new Map<ImputeMethod, Filler | null>();
   const filler = (m: ImputeMethod): Filler | null => {
-    if (!fitted.has(m)) fitted.set(m, fitMethod(m, obs, ctx));
+    if (!fitted.has(m)) fitted.set(m, imputers[m] ? imputers[m](obs, ctx) : fitMethod(m, obs, ctx));
     return fitted.get(m) ?? null;
   };
   for (const gap of gaps) {

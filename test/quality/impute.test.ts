@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Series } from '../../src/quality/contract.js';
 import { fillTimes, imputeSeries, observedOf, IMPUTERS } from '../../src/quality/impute.js';
 import { fitArNoise } from '../../src/quality/impute-smoother.js';
+import { bucketOf, maskStratified, MIN_BLOCKS } from '../../src/quality/impute-auto.js';
 import { Rng } from '../../src/sim/random.js';
 
 const S = 1e6;
@@ -135,4 +136,39 @@ test('auto picks the seasonal profile for long gaps in a daily pattern and says 
 test('fill times are evenly spaced strictly between the gap bounds', () => {
   assert.deepEqual(Array.from(fillTimes({ sensorId: 's', start: 0, end: 40, missing: 3, intervalUs: 10 })), [10, 20, 30]);
   assert.deepEqual(Array.from(fillTimes({ sensorId: 's', start: 0, end: 9, missing: 2, intervalUs: 3 })), [3, 6]);
+});
+
+test('the self-mask spreads its blocks over the gap-length buckets however small the share', () => {
+  const blocks = maskStratified(4000, new Rng(3), 0.05);
+  const perBucket = [0, 0, 0];
+  for (const b of blocks) perBucket[bucketOf(b.to - b.from)]++;
+  // 200 readings hidden: about 4 rounds of (1-3, 4-15, 16-50); a uniform 1-50 draw would give ~0.5 short blocks.
+  for (const [i, c] of perBucket.entries()) assert.ok(c >= 3, `bucket ${i}: ${c} blocks`);
+  for (let i = 1; i < blocks.length; i++) assert.ok(blocks[i].from > blocks[i - 1].to, 'blocks do not touch');
+});
+
+test('auto fills short gaps in white noise with the level, not the line between two noisy neighbours', () => {
+  // Before the self-mask was stratified, a 4000-reading series gave the 1-3 bucket zero to two blocks and the
+  // ranking fell back to the candidates' order: linear first.
+  const rng = new Rng(9);
+  const noise = Array.from({ length: 4000 }, () => rng.range(8, 19));
+  const s = make('s', 4000, 300, (t) => noise[t / 300], new Set([1000, 2000, 2001]));
+  const r = imputeSeries(s, { intervalUs: 300 * S, seed: 4 });
+  assert.ok(r.choice);
+  const short = r.choice.buckets[0];
+  assert.ok(short.blocks >= MIN_BLOCKS, `${short.blocks} short blocks`);
+  assert.ok(['smooth', 'trend'].includes(short.ranking[0]), JSON.stringify(short));
+  assert.ok(short.rmse.linear! > 1.1 * short.rmse[short.ranking[0]]!, JSON.stringify(short.rmse));
+  for (const f of r.fills) for (const v of f.values) assert.ok(Math.abs(v - 13.5) < 0.5, `fill ${v} near the level 13.5`);
+});
+
+test('auto breaks a tie between exact methods by the ranking over all gap lengths', () => {
+  // A square wave with a daily cycle: on short blocks away from an edge linear is exact too; seasonal-daily is exact
+  // on every block, so it must not lose a tie to linear on the candidates' order.
+  const pattern = (t: number): number => ((t % DAY) < DAY / 2 ? 10 : 30);
+  const s = make('s', 8 * 288, 300, pattern, range(5 * 288 + 142, 5 * 288 + 145));
+  const r = imputeSeries(s, { intervalUs: 300 * S, seed: 1 });
+  assert.ok(r.choice);
+  for (const b of r.choice.buckets) assert.equal(b.ranking[0], 'seasonal-daily', JSON.stringify(b));
+  close(r.fills[0].values, Array.from(r.fills[0].ts, (t) => pattern(t / S)), 1e-9, 'fill across the edge at noon');
 });
