@@ -1,12 +1,11 @@
-// The readings a window already has in the table, read from the data files the engine's pruning selects (only the
-// columns needed, see table-read.ts; the engine's scan where that cannot be done) into the same columnar shape as
-// incoming rows, so dedup can merge-join them and a rewrite can carry them over.
+// The readings a window already has in the table, read by the engine's scan (only the columns needed are decoded,
+// sensor ids kept dictionary-encoded) into the same columnar shape as incoming rows, so dedup can merge-join them
+// and a rewrite can carry them over.
 
 import * as arrow from 'apache-arrow';
 import type { DeltaTable } from '../delta/table.js';
 import type { KeyedRows } from './dedup.js';
 import { RowBuffer } from './rows.js';
-import { NotDirectlyReadable, readTableColumns } from './table-read.js';
 
 const TWO_32 = 4294967296;
 
@@ -40,6 +39,7 @@ function utf8Reader(col: arrow.Data, intern: (s: string) => number): (i: number)
     const dict = col.dictionary!;
     const ids = Array.from({ length: dict.length }, (_, k) => intern(String(dict.get(k))));
     const keys = col.values as unknown as Int32Array;
+    if (col.nullCount === 0) return (i) => ids[keys[i]];
     return (i) => (col.getValid(i) ? ids[keys[i]] : -1);
   }
   const off = col.valueOffsets as Int32Array;
@@ -61,42 +61,24 @@ function utf8Reader(col: arrow.Data, intern: (s: string) => number): (i: number)
 }
 
 export interface ExistingScan {
-  /** Rows to read: the engine prunes files by it and, on its scan, filters rows exactly by it. */
+  /** Rows to read: the engine prunes files by it and filters rows exactly by it. */
   where: string;
-  /**
-   * The time range `where` spells out, [fromUs, toUs). Given, the data files are read directly with only the columns
-   * needed (see table-read.ts), and rows are kept by this range and by `names` instead of by `where` row by row: so
-   * `where` must hold every row of this range and of the sensors of `names` (it may hold more).
-   */
-  range?: { fromUs: number; toUs: number };
   /** Rows expected (to size the buffer: a rerun finds about as many rows as it brings). */
   rows?: number;
   /** Read value_text and source too (needed when rows are rewritten). */
   full: boolean;
 }
 
-/**
- * Feeds `take` the batches existing rows come from: the projected files (whole, filtered by the caller), or the
- * engine's exact scan when they cannot be read so; `reset` is called first then, to drop what the files gave.
- */
-async function eachBatch(table: DeltaTable, scan: Pick<ExistingScan, 'where' | 'range'>, columns: string[], take: (b: arrow.RecordBatch) => void, reset: () => void): Promise<void> {
-  if (scan.range) {
-    try {
-      for await (const b of readTableColumns(table, scan.where, columns)) take(b);
-      return;
-    } catch (e) {
-      if (!(e instanceof NotDirectlyReadable)) throw e;
-      reset();
-    }
-  }
-  for await (const b of table.scan({ where: scan.where, columns })) take(b);
+/** Feeds `take` the scan's batches of `columns`, string columns as the files' dictionaries. */
+async function eachBatch(table: DeltaTable, where: string, columns: string[], take: (b: arrow.RecordBatch) => void): Promise<void> {
+  for await (const b of table.scan({ where, columns, keepDictionaries: true })) take(b);
 }
 
 /**
- * Name ids (of `known` sensors, -1 for others) of a batch's rows, with -1 also for rows outside `range`: the rows to
- * keep. Dictionary-encoded ids (what our files hold) cost one lookup per dictionary word.
+ * Name ids (of `known` sensors, -1 for others) of a batch's rows: the rows to keep. Dictionary-encoded ids (what the
+ * scan gives) cost one lookup per dictionary word.
  */
-function keptIds(b: arrow.RecordBatch, known: (s: string) => number, range: ExistingScan['range']): Int32Array {
+function keptIds(b: arrow.RecordBatch, known: (s: string) => number): Int32Array {
   const n = b.numRows;
   const ids = new Int32Array(n);
   const col = b.getChild('sensor_id')!.data[0];
@@ -108,15 +90,6 @@ function keptIds(b: arrow.RecordBatch, known: (s: string) => number, range: Exis
   } else {
     const name = utf8Reader(col, known);
     for (let i = 0; i < n; i++) ids[i] = name(i);
-  }
-  if (range) {
-    const tv = b.getChild('ts')!.data[0].values as unknown as BigInt64Array;
-    const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
-    const { fromUs, toUs } = range;
-    for (let i = 0; i < n; i++) {
-      const t = tw[2 * i + 1] * TWO_32 + (tw[2 * i] >>> 0);
-      if (t < fromUs || t >= toUs) ids[i] = -1;
-    }
   }
   return ids;
 }
@@ -132,7 +105,7 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
   const known = (s: string): number => names.index.get(s) ?? -1;
   const take = (b: arrow.RecordBatch): void => {
     const n = b.numRows;
-    const all = keptIds(b, known, scan.range);
+    const all = keptIds(b, known);
     // The rows to keep (of known sensors), in order, and their name ids.
     const keep = new Int32Array(n);
     const ids = new Int32Array(n);
@@ -180,10 +153,7 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
     }
     buf.n = at + m;
   };
-  await eachBatch(table, scan, columns, take, () => {
-    buf.n = 0;
-    buf.text = null;
-  });
+  await eachBatch(table, scan.where, columns, take);
   const n = buf.n;
   return {
     n,
@@ -199,13 +169,13 @@ export async function readExisting(table: DeltaTable, scan: ExistingScan, names:
 }
 
 /** How many table rows of the sensors in `names` the scan finds (replace mode needs no more of them). */
-export async function countExisting(table: DeltaTable, scan: Pick<ExistingScan, 'where' | 'range'>, names: Names): Promise<number> {
+export async function countExisting(table: DeltaTable, scan: Pick<ExistingScan, 'where'>, names: Names): Promise<number> {
   let n = 0;
   const known = (s: string): number => names.index.get(s) ?? -1;
   const take = (b: arrow.RecordBatch): void => {
-    const ids = keptIds(b, known, scan.range);
+    const ids = keptIds(b, known);
     for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) n++;
   };
-  await eachBatch(table, scan, ['ts', 'sensor_id'], take, () => (n = 0));
+  await eachBatch(table, scan.where, ['ts', 'sensor_id'], take);
   return n;
 }

@@ -233,11 +233,10 @@ async function prepare(ctx: Context, loaded: KeyOrdered, pieceRows: number): Pro
 
 /**
  * The table rows a set of incoming rows is checked against: the time range [lo, hi) of the window and the range of
- * its sensor ids, which prunes files by partition and stats; rows are then kept by time and sensor as they are read.
+ * its sensor ids (the engine prunes files by partition and stats, then keeps the rows that match).
  */
-function tableRange(ctx: Context, present: string[], lo: number, hi: number): { where: string; range: { fromUs: number; toUs: number } } {
-  const where = `${rangePredicate(lo, hi, ctx.job.partition)} AND ${sensorPredicate({ range: [present[0], present[present.length - 1]] })}`;
-  return { where, range: { fromUs: lo, toUs: hi } };
+function tableRange(ctx: Context, present: string[], lo: number, hi: number): { where: string } {
+  return { where: `${rangePredicate(lo, hi, ctx.job.partition)} AND ${sensorPredicate({ range: [present[0], present[present.length - 1]] })}` };
 }
 
 /** [min, max + 1) of the first n times. */

@@ -16,9 +16,8 @@ import { writeCheckpoint, type CheckpointResult } from './operations/checkpoint.
 import { vacuum, type VacuumOptions, type VacuumResult } from './operations/vacuum.js';
 import { readHistory, type HistoryEntry } from './operations/history.js';
 import { optimize, type OptimizeOptions, type OptimizeResult } from './operations/optimize.js';
-import { scanSnapshot, scanFiles, collectScan, selectFiles, type ScanOptions } from './scan.js';
+import { scanSnapshot, scanFiles, collectScan, scanSchema, selectFiles, type ScanOptions } from './scan.js';
 import type { Add } from './kernel/actions.js';
-import { toArrowSchema } from './kernel/schema.js';
 import type { WriteInput } from './write/conform.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -147,9 +146,7 @@ export class DeltaTable {
   /** A whole scan as one Arrow table. */
   async read(opts: ScanOptions & VersionSelector = {}): Promise<arrow.Table> {
     const snap = await this.snapshot(opts);
-    const schema = toArrowSchema(snap.schema);
-    const out = opts.columns ? new arrow.Schema(opts.columns.map((c) => schema.fields.find((f) => f.name === c)!).filter(Boolean)) : schema;
-    return collectScan(scanSnapshot(this.storage, snap, opts), out);
+    return collectScan(scanSnapshot(this.storage, snap, opts), scanSchema(snap, opts));
   }
 
   /** Paths of the data files a scan with `where` would read, for handing to another engine (e.g. DuckDB). */

@@ -99,3 +99,68 @@ export function castColumn(v: arrow.Vector, target: arrow.DataType, where: strin
   }
   throw new CorruptLogError(`${where}: the file stores type ${String(v.type)} where the table schema says ${String(target)}`);
 }
+
+/** The Arrow type scans give string columns when asked to keep dictionaries. */
+export function dictionaryUtf8(): arrow.Dictionary<arrow.Utf8, arrow.Int32> {
+  return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
+}
+
+/**
+ * A string column as `type` (Dictionary<Int32, Utf8>): a file's dictionary-encoded column as read (only relabelled,
+ * or its keys widened), any other string column encoded here (foreign writers that stored plain strings).
+ */
+export function castToDictionaryUtf8(v: arrow.Vector, type: arrow.Dictionary<arrow.Utf8, arrow.Int32>, where: string): arrow.Vector {
+  const chunks = v.data.map((d) => {
+    const t = d.type as arrow.DataType;
+    if (arrow.DataType.isDictionary(t) && arrow.DataType.isUtf8(t.dictionary) && arrow.DataType.isInt(t.indices) && d.dictionary) {
+      if (t.indices.bitWidth === 32 && t.indices.isSigned) return d.clone(type);
+      // Keys of another width (pyarrow may write int8/int16 ones): values are already cut to the slice, see columns.ts.
+      const keys = Int32Array.from(d.values as unknown as ArrayLike<number>, Number);
+      return arrow.makeData({ type, length: d.length, nullCount: d.nullCount, nullBitmap: sliceBitmap(d), data: keys, dictionary: d.dictionary });
+    }
+    return encodeDictionary(castColumn(new arrow.Vector([d]), new arrow.Utf8(), where).data[0] as arrow.Data<arrow.Utf8>, type);
+  });
+  return new arrow.Vector(chunks);
+}
+
+/** The validity bitmap of `d` re-based to start at its first row (makeData takes it so with offset 0). */
+function sliceBitmap(d: arrow.Data): Uint8Array | undefined {
+  if (d.nullCount === 0 || !d.nullBitmap) return undefined;
+  const bytes = (d.length + 7) >> 3;
+  if (d.offset % 8 === 0) return d.nullBitmap.slice(d.offset >> 3, (d.offset >> 3) + bytes);
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < d.length; i++) if (d.getValid(i)) out[i >> 3] |= 1 << (i & 7);
+  return out;
+}
+
+/** Encodes plain strings as a dictionary, comparing bytes (no UTF-8 decoding: the words keep their exact bytes). */
+function encodeDictionary(d: arrow.Data<arrow.Utf8>, type: arrow.Dictionary<arrow.Utf8, arrow.Int32>): arrow.Data {
+  const offsets = d.valueOffsets;
+  const bytes = d.values;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ids = new Map<string, number>();
+  const firstRow: number[] = [];
+  const keys = new Int32Array(d.length);
+  let total = 0;
+  const allNull = d.nullCount === d.length;
+  for (let i = 0; i < d.length && !allNull; i++) {
+    if (d.nullCount !== 0 && !d.getValid(i)) continue;
+    const s = buf.toString('latin1', offsets[i], offsets[i + 1]); // one JS char per byte: a byte-exact map key
+    let k = ids.get(s);
+    if (k === undefined) {
+      k = firstRow.length;
+      ids.set(s, k);
+      firstRow.push(i);
+      total += offsets[i + 1] - offsets[i];
+    }
+    keys[i] = k;
+  }
+  const wordOffsets = new Int32Array(firstRow.length + 1);
+  const wordBytes = new Uint8Array(total);
+  firstRow.forEach((i, k) => {
+    wordBytes.set(bytes.subarray(offsets[i], offsets[i + 1]), wordOffsets[k]);
+    wordOffsets[k + 1] = wordOffsets[k] + offsets[i + 1] - offsets[i];
+  });
+  const words = arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: firstRow.length, nullCount: 0, valueOffsets: wordOffsets, data: wordBytes }));
+  return arrow.makeData({ type, length: d.length, nullCount: d.nullCount, nullBitmap: sliceBitmap(d), data: keys, dictionary: words });
+}

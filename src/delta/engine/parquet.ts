@@ -51,7 +51,8 @@ export function encodeParquet(table: arrow.Table, opts: ParquetWriteOptions = {}
 /**
  * Decodes a whole Parquet file. Timestamp columns (also inside structs, lists and maps) come back as microseconds
  * with the file's time zone-ness; INT96 ones (Spark's legacy instants) as microseconds in UTC. `columns` keeps only
- * those top-level columns (parquet-wasm's synchronous reader ignores projection, so everything is still decoded).
+ * those top-level columns (parquet-wasm's synchronous reader ignores projection, so everything is still decoded:
+ * readParquetColumns decodes only the chosen ones).
  */
 export function decodeParquet(bytes: Uint8Array, where: string, opts: { columns?: string[] } = {}): arrow.Table {
   let table: arrow.Table;
@@ -61,24 +62,76 @@ export function decodeParquet(bytes: Uint8Array, where: string, opts: { columns?
     int96 = hinted.int96Leaves;
     table = arrow.tableFromIPC(pw.readParquet(hinted.bytes, { batchSize: 1 << 16 }).intoIPCStream());
   } catch (e) {
-    if (e instanceof CorruptLogError) throw new CorruptLogError(`${where}: ${e.message}`, { cause: e });
-    throw new CorruptLogError(`${where}: not a readable Parquet file: ${message(e)}`, { cause: e });
+    throw unreadable(e, where);
   }
-  if (int96.length > 0) {
-    // The hint must have reached arrow-rs: nanoseconds here would be values that wrapped outside 1677..2262.
-    const types = leafTypes(table.schema.fields);
-    for (const i of int96) {
-      const t = types[i];
-      if (!t || !arrow.DataType.isTimestamp(t) || t.unit === arrow.TimeUnit.NANOSECOND) {
-        throw new CorruptLogError(`${where}: INT96 column ${i} could not be read at microsecond precision (got ${String(t)})`);
-      }
-    }
-  }
+  checkInt96(table.schema, int96, where);
   if (opts.columns) {
     const keep = new Set(opts.columns);
     table = table.select(table.schema.fields.map((f) => f.name).filter((n) => keep.has(n)));
   }
   return normaliseTimestamps(table, where);
+}
+
+/** What readParquetColumns decoded: the chosen columns (in file order) and the file's row count. */
+export interface ProjectedParquet {
+  /** The chosen top-level columns only; numRows is 0 when none was chosen: use `rows`. */
+  table: arrow.Table;
+  rows: number;
+}
+
+/**
+ * Decodes only some top-level columns of a Parquet file, chosen by `choose` from the file's own schema (so a caller
+ * can match columns by name or by field id), with decodeParquet's timestamp handling. Other columns' pages are
+ * never decompressed or decoded; rows keep their positions in the file (every row of the chosen columns is read).
+ */
+export async function readParquetColumns(bytes: Uint8Array, where: string, choose: (fileSchema: arrow.Schema) => string[]): Promise<ProjectedParquet> {
+  let table: arrow.Table;
+  let rows: number;
+  let int96: number[];
+  let fileSchema: arrow.Schema;
+  let file: pw.ParquetFile | null = null;
+  try {
+    const hinted = hintInt96(bytes);
+    int96 = hinted.int96Leaves;
+    // The synchronous readParquet ignores `columns`; the file reader honours it.
+    file = await pw.ParquetFile.fromFile(new Blob([hinted.bytes]));
+    const meta = file.metadata();
+    const fileMeta = meta.fileMetadata();
+    rows = fileMeta.numRows();
+    fileMeta.free();
+    meta.free();
+    fileSchema = arrow.tableFromIPC(file.schema().intoIPCStream()).schema;
+    const columns = choose(fileSchema);
+    // Large batches: a scan filters and gathers batch by batch, and each costs a little in JS.
+    table = columns.length === 0 ? new arrow.Table() : arrow.tableFromIPC((await file.read({ columns, batchSize: 1 << 20 })).intoIPCStream());
+  } catch (e) {
+    throw unreadable(e, where);
+  } finally {
+    file?.free();
+  }
+  // The INT96 leaves are counted over the whole file schema; the columns were read with the same (hinted) footer.
+  checkInt96(fileSchema, int96, where);
+  if (table.numCols > 0 && table.numRows !== rows) {
+    throw new CorruptLogError(`${where}: read ${table.numRows} rows of columns ${table.schema.names.join(', ')} but the footer says ${rows}`);
+  }
+  return { table: normaliseTimestamps(table, where), rows };
+}
+
+function unreadable(e: unknown, where: string): CorruptLogError {
+  if (e instanceof CorruptLogError) return new CorruptLogError(`${where}: ${e.message}`, { cause: e });
+  return new CorruptLogError(`${where}: not a readable Parquet file: ${message(e)}`, { cause: e });
+}
+
+/** The INT96 hint must have reached arrow-rs: nanoseconds here would be values that wrapped outside 1677..2262. */
+function checkInt96(schema: arrow.Schema, int96: number[], where: string): void {
+  if (int96.length === 0) return;
+  const types = leafTypes(schema.fields);
+  for (const i of int96) {
+    const t = types[i];
+    if (!t || !arrow.DataType.isTimestamp(t) || t.unit === arrow.TimeUnit.NANOSECOND) {
+      throw new CorruptLogError(`${where}: INT96 column ${i} could not be read at microsecond precision (got ${String(t)})`);
+    }
+  }
 }
 
 function message(e: unknown): string {

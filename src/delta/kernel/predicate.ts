@@ -15,6 +15,7 @@ import {
   type PartitionLiteral,
 } from './partition-values.js';
 import { compareUtf8, parseStats, STRING_PREFIX_LENGTH, type FileStats } from './stats.js';
+import { dictionaryOutcomes, int64CmpOutcomes, isDictionaryChunk, isInt64Like } from './row-outcomes.js';
 
 export type Literal = string | number | bigint | boolean | null | Date;
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
@@ -794,40 +795,112 @@ function rowValues(table: arrow.Table, col: Col, constants: Record<string, strin
   return (i) => values[i];
 }
 
+/** and2 / or2 of outcomes a, b (each 1, 2 or 4) at [a << 3 | b]: one lookup a row. */
+const AND_TABLE = new Uint8Array(64);
+const OR_TABLE = new Uint8Array(64);
+for (const a of OUTCOMES) {
+  for (const b of OUTCOMES) {
+    AND_TABLE[(a << 3) | b] = and2(a, b);
+    OR_TABLE[(a << 3) | b] = or2(a, b);
+  }
+}
+
+/** A top-level leaf's one outcome when its column is not in `table`: a partition value, or null (a column the file lacks). */
+function constantLeaf(n: Extract<Node, { col: Col }>, table: arrow.Table, constants: Record<string, string | null> | undefined): Outcome | undefined {
+  if (n.col.path.length !== 1 || typeof n.col.type !== 'string') return undefined;
+  if (findIndex(table.schema.fields.map((f) => f.name), n.col.path[0]) >= 0) return undefined;
+  const raw = constants ? lookup(constants, n.col.path[0]) : undefined;
+  return leafOutcome(n, raw === undefined ? null : parsePartitionValue(raw, n.col.type));
+}
+
+/**
+ * Fills `out` with a top-level leaf's outcomes when every chunk of its column has a fast shape (see row-outcomes.ts);
+ * false, with `out` untouched in meaning, when the general reader must do it.
+ */
+function fastLeaf(n: Extract<Node, { col: Col }>, table: arrow.Table, out: Uint8Array): boolean {
+  if (n.col.path.length !== 1 || typeof n.col.type !== 'string') return false;
+  const top = findIndex(table.schema.fields.map((f) => f.name), n.col.path[0]);
+  if (top < 0) return false;
+  const chunks = table.getChildAt(top)!.data;
+  const type = n.col.type;
+  const int64 = n.k === 'cmp' && typeof n.value === 'bigint' && (type === 'long' || type === 'timestamp' || type === 'timestamp_ntz');
+  if (!chunks.every((d) => (int64 && isInt64Like(d.type)) || isDictionaryChunk(d))) return false;
+  const nullOutcome = leafOutcome(n, null);
+  let base = 0;
+  for (const d of chunks) {
+    if (int64 && n.k === 'cmp' && isInt64Like(d.type)) {
+      int64CmpOutcomes(d, n.op, n.value as bigint, { t: T, f: F, null: nullOutcome }, out, base);
+    } else {
+      // One outcome per dictionary word, read as the general reader reads a value.
+      const words: number[] = [];
+      for (const w of d.dictionary!.data) {
+        const read = cellReader(w, type);
+        for (let k = 0; k < w.length; k++) words.push(leafOutcome(n, read(k)));
+      }
+      dictionaryOutcomes(d, (k) => words[k], nullOutcome, out, base);
+    }
+    base += d.length;
+  }
+  return true;
+}
+
 /**
  * 1 for each row of `table` that matches, else 0 (SQL semantics: NULL does not match). `constants` gives the
- * partition values of the file the rows came from, for partition columns the Parquet file does not hold.
+ * partition values of the file the rows came from, for partition columns the Parquet file does not hold; `fileStats`
+ * its add.stats (keyed by the table's column names), to skip leaves they decide.
  */
-export function evalOnRows(p: BoundPredicate, table: arrow.Table, constants?: Record<string, string | null>): Uint8Array {
+export function evalOnRows(p: BoundPredicate, table: arrow.Table, constants?: Record<string, string | null>, fileStats?: string | null): Uint8Array {
   const rows = table.numRows;
-  const run = (n: Node): Uint8Array => {
-    const out = new Uint8Array(rows);
+  // A leaf the file's stats decide (every row TRUE, or every row FALSE) is not read row by row.
+  const stats = fileStats ? parseStats(fileStats) : null;
+  // A node's outcome per row, or one outcome (a number) when every row has it: such nodes cost no pass over rows.
+  const run = (n: Node): Uint8Array | Outcome => {
     switch (n.k) {
       case 'const':
-        return out.fill(n.out);
+        return n.out;
       case 'not': {
         const a = run(n.arg);
+        if (typeof a === 'number') return not1(a);
+        const out = new Uint8Array(rows);
         for (let i = 0; i < rows; i++) out[i] = not1(a[i] as Outcome);
         return out;
       }
       case 'and':
       case 'or': {
         const op = n.k === 'and' ? and2 : or2;
-        out.fill(n.k === 'and' ? T : F);
+        // FALSE decides an AND and TRUE an OR whatever the other rows say; the other constants fold in.
+        const decisive = n.k === 'and' ? F : T;
+        let acc: Outcome = n.k === 'and' ? T : F;
+        const arrays: Uint8Array[] = [];
         for (const arg of n.args) {
           const a = run(arg);
-          for (let i = 0; i < rows; i++) out[i] = op(out[i] as Outcome, a[i] as Outcome);
+          if (typeof a === 'number') {
+            acc = op(acc, a);
+            if (acc === decisive) return acc;
+          } else arrays.push(a);
         }
+        if (arrays.length === 0) return acc;
+        const out = arrays[0];
+        const lookupTable = n.k === 'and' ? AND_TABLE : OR_TABLE;
+        if (acc !== (n.k === 'and' ? T : F)) for (let i = 0; i < rows; i++) out[i] = lookupTable[(out[i] << 3) | acc];
+        for (const a of arrays.slice(1)) for (let i = 0; i < rows; i++) out[i] = lookupTable[(out[i] << 3) | a[i]];
         return out;
       }
       default: {
+        const decided = stats ? statsLeaf(n, stats) : ALL;
+        if (decided === T || decided === F) return decided;
+        const constant = constantLeaf(n, table, constants);
+        if (constant !== undefined) return constant;
+        const out = new Uint8Array(rows);
+        if (fastLeaf(n, table, out)) return out;
         const get = rowValues(table, n.col, constants);
         for (let i = 0; i < rows; i++) out[i] = leafOutcome(n, get(i));
         return out;
       }
     }
   };
-  const outcomes = run(nodeOf(p));
-  for (let i = 0; i < rows; i++) outcomes[i] = outcomes[i] === T ? 1 : 0;
-  return outcomes;
+  const result = run(nodeOf(p));
+  if (typeof result === 'number') return new Uint8Array(rows).fill(result === T ? 1 : 0);
+  for (let i = 0; i < rows; i++) result[i] = result[i] === T ? 1 : 0;
+  return result;
 }
