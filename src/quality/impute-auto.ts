@@ -58,23 +58,8 @@ const MAX_ROUNDS = 4;
 
 /** Non-overlapping blocks, each with a kept reading on both sides, covering about `share` of the readings. */
 export function maskBlocks(n: number, rng: Rng, share = 0.05, maxMasked = 3000, maxBlock = MAX_BLOCK): Block[] {
-  const target = Math.min(maxMasked, Math.floor(n * share));
-  const taken = new Uint8Array(n);
-  const out: Block[] = [];
-  let masked = 0;
-  for (let tries = 0; masked < target && tries < 20 * (target + 10); tries++) {
-    const len = rng.int(1, Math.min(maxBlock, Math.max(1, Math.floor(n / 20))));
-    const from = rng.int(1, Math.max(1, n - len - 1));
-    const to = from + len;
-    if (to >= n) continue;
-    let free = true;
-    for (let i = from - 1; i <= to && free; i++) if (taken[i]) free = false;
-    if (!free) continue;
-    for (let i = from; i < to; i++) taken[i] = 1;
-    out.push({ from, to });
-    masked += len;
-  }
-  return out.sort((a, b) => a.from - b.from);
+  const cap = Math.min(maxBlock, Math.max(1, Math.floor(n / 20)));
+  return placeBlocks(n, Math.min(maxMasked, Math.floor(n * share)), rng, () => rng.int(1, cap));
 }
 
 /**
@@ -82,19 +67,25 @@ export function maskBlocks(n: number, rng: Rng, share = 0.05, maxMasked = 3000, 
  * so every bucket gets blocks however small the share.
  */
 export function maskStratified(n: number, rng: Rng, share = 0.05, maxMasked = 3000, maxBlock = MAX_BLOCK): Block[] {
-  const target = Math.min(maxMasked, Math.floor(n * share));
   const cap = Math.min(maxBlock, Math.max(1, Math.floor(n / 20)));
   const ranges = [
     [1, 3],
     [4, 15],
     [16, maxBlock],
   ].map(([lo, hi]) => [Math.min(lo, cap), Math.min(hi, cap)]);
+  return placeBlocks(n, Math.min(maxMasked, Math.floor(n * share)), rng, (placed) => {
+    const [lo, hi] = ranges[placed % ranges.length];
+    return rng.int(lo, hi);
+  });
+}
+
+/** Blocks of `lengthOf(blocks placed so far)` readings at random free places until `target` readings are hidden. */
+function placeBlocks(n: number, target: number, rng: Rng, lengthOf: (placed: number) => number): Block[] {
   const taken = new Uint8Array(n);
   const out: Block[] = [];
   let masked = 0;
   for (let tries = 0; masked < target && tries < 20 * (target + 10); tries++) {
-    const [lo, hi] = ranges[out.length % ranges.length];
-    const len = rng.int(lo, hi);
+    const len = lengthOf(out.length);
     const from = rng.int(1, Math.max(1, n - len - 1));
     const to = from + len;
     if (to >= n) continue;

@@ -124,13 +124,7 @@ export function filterTrend(t: ArrayLike<number>, y: ArrayLike<number>, m: Trend
       pLS = nLS;
       pSS = nSS;
     }
-    if (keep) {
-      mp[2 * i] = l;
-      mp[2 * i + 1] = s;
-      pp[3 * i] = pLL;
-      pp[3 * i + 1] = pLS;
-      pp[3 * i + 2] = pSS;
-    }
+    if (keep) storeState(mp, pp, i, l, s, pLL, pLS, pSS);
     if (!Number.isNaN(y[i])) {
       const f = pLL + m.r;
       const v = y[i] - l;
@@ -150,15 +144,18 @@ export function filterTrend(t: ArrayLike<number>, y: ArrayLike<number>, m: Trend
       pLS = nLS;
       pSS = nSS;
     }
-    if (keep) {
-      mf[2 * i] = l;
-      mf[2 * i + 1] = s;
-      pf[3 * i] = pLL;
-      pf[3 * i + 1] = pLS;
-      pf[3 * i + 2] = pSS;
-    }
+    if (keep) storeState(mf, pf, i, l, s, pLL, pLS, pSS);
   }
   return { mp, pp, mf, pf, k: ks, nll, used };
+}
+
+/** Reading i's state (level, slope) and its covariance (LL, LS, SS) into the filter's output arrays. */
+function storeState(means: Float64Array, covs: Float64Array, i: number, l: number, s: number, pLL: number, pLS: number, pSS: number): void {
+  means[2 * i] = l;
+  means[2 * i + 1] = s;
+  covs[3 * i] = pLL;
+  covs[3 * i + 1] = pLS;
+  covs[3 * i + 2] = pSS;
 }
 
 /** Smoothed level at every time of `t`, given all of `y` (RTS backward pass over the filter's output). */
