@@ -4,7 +4,7 @@
 // txn(serverId + ":anomalies", readings version), so a restart never writes a finding twice and resumes (bounded)
 // from the last version it recorded. `quality run` re-judges later, with context.
 
-import { DataType, type Vector } from 'apache-arrow';
+import type { Dictionary, Utf8, Vector } from 'apache-arrow';
 import { DeltaTable } from '../delta/table.js';
 import { lakePaths } from '../backfill/lake.js';
 import { OnlineDetector, type AnomalyOptions } from '../quality/anomaly/index.js';
@@ -260,12 +260,12 @@ export class InlineJudge {
 
   /** Numeric readings (by sensor) of the files `version` added, or null when it is not this server's ingest commit. */
   private async commitRows(version: number): Promise<Map<string, { ts: number[]; values: number[] }> | null> {
-    const changes = await this.readings.commitChanges(version, { columns: COLUMNS });
+    const changes = await this.readings.commitChanges(version, { columns: COLUMNS, keepDictionaries: true });
     if (!changes.txns.has(this.o.serverId)) return null;
     const out = new Map<string, { ts: number[]; values: number[] }>();
     for await (const b of changes.scan()) {
       const ts = b.getChild('ts')!.toArray() as BigInt64Array;
-      const ids = sensorIds(b.getChild('sensor_id')!);
+      const ids = sensorIds(b.getChild('sensor_id') as Vector<Dictionary<Utf8>>);
       const value = b.getChild('value')!;
       const raw = value.toArray() as Float64Array;
       let id = '';
@@ -305,42 +305,17 @@ function inTsOrder(ts: number[]): number[] {
   return order;
 }
 
-/**
- * Each row's sensor id, decoded once per run of equal ids (files are sorted by sensor; a dictionary column decodes
- * each distinct id once) rather than once per row.
- */
-function sensorIds(col: Vector): string[] {
+/** Each row's sensor id from a dictionary column (keepDictionaries): each distinct id is decoded once, not per row. */
+function sensorIds(col: Vector<Dictionary<Utf8>>): string[] {
   const out = new Array<string>(col.length);
-  const text = new TextDecoder();
   let at = 0;
   for (const data of col.data) {
-    if (DataType.isDictionary(data.type) && data.dictionary) {
-      const names = [...data.dictionary].map(String);
-      const keys = data.values as ArrayLike<number>;
-      for (let i = 0; i < data.length; i++) out[at + i] = names[keys[data.offset + i]];
-    } else {
-      const offsets = data.valueOffsets as Int32Array;
-      const bytes = data.values as Uint8Array;
-      let id = '';
-      let start = -1;
-      let end = -1;
-      for (let i = 0; i < data.length; i++) {
-        const s = offsets[data.offset + i];
-        const e = offsets[data.offset + i + 1];
-        if (start < 0 || !sameBytes(bytes, s, e, start, end)) id = text.decode(bytes.subarray(s, e));
-        [start, end] = [s, e];
-        out[at + i] = id;
-      }
-    }
+    const names = [...data.dictionary!].map(String);
+    const keys = data.values as ArrayLike<number>;
+    for (let i = 0; i < data.length; i++) out[at + i] = names[keys[data.offset + i]];
     at += data.length;
   }
   return out;
-}
-
-function sameBytes(b: Uint8Array, s: number, e: number, s2: number, e2: number): boolean {
-  if (e - s !== e2 - s2) return false;
-  for (let k = 0; k < e - s; k++) if (b[s + k] !== b[s2 + k]) return false;
-  return true;
 }
 
 function count(v: number, name: string, min: number): number {
