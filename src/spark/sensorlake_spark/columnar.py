@@ -36,11 +36,7 @@ class Columnar:
             v = float(value)
         elif isinstance(value, str):
             try:
-                r = self.values.parse(value)
-                if isinstance(r, float):
-                    v = r
-                elif t is None:
-                    t = r
+                v, t = self.values.with_text(value, t)
             except ValueFailure as e:
                 return out.reject(f, loc, 0, e.reason, "value: " + e.message, raw())
         elif value is None:

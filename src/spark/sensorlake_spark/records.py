@@ -107,11 +107,7 @@ class NarrowCsv:
         vt = vt if vt != "" else None
         v = None
         try:
-            x = self.values.parse(fields[ix["value"]])
-            if isinstance(x, float):
-                v = x
-            elif vt is None:
-                vt = x
+            v, vt = self.values.with_text(fields[ix["value"]], vt)
         except ValueFailure as e:
             if e.reason != "bad_value" or vt is None:
                 return out.reject(f, loc, 0, e.reason, (e.message if e.reason == "bad_value" else "value " + e.message) + lb["value"], text)
@@ -276,11 +272,7 @@ class Jsonl:
             v = x
         elif isinstance(x, str):
             try:
-                r = self.values.parse(x)
-                if isinstance(r, float):
-                    v = r
-                elif vt is None:
-                    vt = r
+                v, vt = self.values.with_text(x, vt)
             except ValueFailure as e:
                 if e.reason != "bad_value" or vt is None:
                     return out.reject(f, loc, 0, e.reason, (e.message if e.reason == "bad_value" else "value " + e.message) + lb["value"], raw)

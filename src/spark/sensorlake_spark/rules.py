@@ -33,6 +33,13 @@ class ValueParser:
     def __init__(self, decimal="."):
         self.comma = decimal == ","
 
+    def with_text(self, s, text):
+        """(value, value_text) of a value cell: its number, or None and the cell's text unless text is already set."""
+        r = self.parse(s)
+        if isinstance(r, float):
+            return r, text
+        return None, (r if text is None else text)
+
     def parse(self, s):
         if s and (s[0].isdigit() and s[0] < "\x80" or s[0] == "-"):
             # JS Number() reads 0X1F, 0B1, 0O7 (upper case prefixes slip past the TypeScript check for x, b, o).
